@@ -1,0 +1,14 @@
+"""The list of APIs the local server speaks; each module owns one platform's routes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from localapi.server import Router
+
+
+def all_routers(data_dir: Path) -> list[Router]:
+    routers: list[Router] = []
+    # Each platform module adds itself here: hub (models, commits, files), github (REST),
+    # git_http (smart HTTP for both platforms), openai_api (chat completions).
+    return routers

@@ -1,0 +1,1 @@
+"""hubscope's Dagster wiring: Definitions, resources, partitions, sensors, schedules and jobs."""

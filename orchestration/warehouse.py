@@ -1,0 +1,137 @@
+"""The DuckDB warehouse: schema from ``sql/``, transactional partition writes, short-lived connections.
+
+Why not Dagster's DuckDB IO managers: under duckdb 2.0 their reads fail, their writes are
+DELETE-then-INSERT without a transaction, and the table shape is inferred from the first frame
+(see docs/architecture.md). hubscope owns its DDL in ``sql/ddl`` and every asset writes through
+:meth:`Warehouse.replace` / :meth:`Warehouse.append`, each one transaction, so a crash mid-write
+leaves the previous rows in place.
+
+Connections are opened per read or write and closed at once: nothing holds the file lock while it
+waits on the network, an LLM or a GPU.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import duckdb
+import polars as pl
+from dagster._utils.backoff import backoff
+from dagster_duckdb import DuckDBResource
+from pydantic import Field
+
+ROOT = Path(__file__).resolve().parents[1]
+SQL_DIR = ROOT / "sql"
+DEFAULT_DB = os.environ.get("HUBSCOPE_DB", str(ROOT / "data" / "hubscope.duckdb"))
+
+_applied: set[str] = set()
+_applied_lock = threading.Lock()
+
+
+def sql_files(folder: str) -> list[Path]:
+    """The ``.sql`` files of one ``sql/`` sub-folder, in the order they must run."""
+    return sorted((SQL_DIR / folder).glob("*.sql"))
+
+
+def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create every schema, table and view from ``sql/ddl`` then ``sql/views`` (idempotent)."""
+    for path in [*sql_files("ddl"), *sql_files("views")]:
+        con.execute(path.read_text())
+
+
+class Warehouse(DuckDBResource):
+    """hubscope's DuckDB file, with the schema applied on first use in each process."""
+
+    database: str = Field(default=DEFAULT_DB, description="Path of the DuckDB warehouse file.")
+
+    @contextmanager
+    def get_connection(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:  # type: ignore[override]
+        """A connection that is always closed, retried while another process holds the lock."""
+        if self.database != ":memory:":
+            Path(self.database).parent.mkdir(parents=True, exist_ok=True)
+        con = backoff(
+            fn=duckdb.connect,
+            retry_on=(RuntimeError, duckdb.IOException),
+            kwargs={"database": self.database, "read_only": read_only, "config": dict(self.connection_config)},
+            max_retries=10,
+        )
+        try:
+            if not read_only:
+                self._ensure_schema(con)
+            yield con
+        finally:
+            con.close()
+
+    def _ensure_schema(self, con: duckdb.DuckDBPyConnection) -> None:
+        with _applied_lock:
+            if self.database in _applied and self.database != ":memory:":
+                return
+            apply_schema(con)
+            _applied.add(self.database)
+
+    def query(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> pl.DataFrame:
+        """Run one read and return it as a polars frame (the connection is closed before returning)."""
+        with self.get_connection() as con:
+            return con.sql(sql, params=params or None).pl()
+
+    def replace(self, table: str, where: Mapping[str, Any], frame: pl.DataFrame) -> int:
+        """Replace the rows of ``table`` matching ``where`` (e.g. one partition) by ``frame``, atomically.
+
+        Columns are matched by name, so the DDL's column order never matters; a column the DDL
+        lacks is an error rather than a silent drop.
+        """
+        with self.get_connection() as con:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                clause = " and ".join(f'"{col}" = ?' for col in where) or "true"
+                con.execute(f"delete from {table} where {clause}", list(where.values()))
+                _insert(con, table, frame)
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+        return frame.height
+
+    def append(self, table: str, frame: pl.DataFrame) -> int:
+        """Insert ``frame`` into ``table`` in one transaction (rows whose primary key exists are skipped)."""
+        if frame.is_empty():
+            return 0
+        with self.get_connection() as con:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                _insert(con, table, frame, on_conflict="do nothing")
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+        return frame.height
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, on_conflict: str = "") -> None:
+    if frame.is_empty():
+        return
+    con.register("_hubscope_frame", frame.to_arrow())
+    try:
+        conflict = f" on conflict {on_conflict}" if on_conflict else ""
+        con.execute(f"insert into {table} by name select * from _hubscope_frame{conflict}")
+    finally:
+        con.unregister("_hubscope_frame")
+
+
+def table_preview(frame: pl.DataFrame, rows: int = 10) -> dg.MetadataValue:
+    """A markdown preview of a frame for asset metadata (the UI renders it as a table)."""
+    with pl.Config(
+        tbl_formatting="MARKDOWN",
+        tbl_hide_column_data_types=True,
+        tbl_hide_dataframe_shape=True,
+        tbl_rows=rows,
+        tbl_cols=-1,
+        fmt_str_lengths=60,
+    ):
+        return dg.MetadataValue.md(str(frame.head(rows)))
