@@ -1,0 +1,1 @@
+"""Gems: candidate pools from the Hub's model tree, budgeted evaluation, leaderboards."""

@@ -1,0 +1,1 @@
+"""Ingest: discover model families on the Hub and mine both platforms' commit histories."""
