@@ -40,9 +40,17 @@ def sql_files(folder: str) -> list[Path]:
 
 
 def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create every schema, table and view from ``sql/ddl`` then ``sql/views`` (idempotent)."""
-    for path in [*sql_files("ddl"), *sql_files("views")]:
-        con.execute(path.read_text())
+    """Create every schema, table and view from ``sql/ddl`` then ``sql/views`` (idempotent).
+
+    Relative file paths in the DDL (e.g. ``read_json('assets/label/taxonomy.json')``) resolve
+    against the project root, whatever the process's working directory.
+    """
+    con.execute(f"set file_search_path = '{ROOT.as_posix()}'")
+    try:
+        for path in [*sql_files("ddl"), *sql_files("views")]:
+            con.execute(path.read_text())
+    finally:
+        con.execute("reset file_search_path")
 
 
 class Warehouse(DuckDBResource):
