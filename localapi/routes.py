@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from localapi import openai_api
 from localapi.server import Router
 
 
@@ -11,4 +12,5 @@ def all_routers(data_dir: Path) -> list[Router]:
     routers: list[Router] = []
     # Each platform module adds itself here: hub (models, commits, files), github (REST),
     # git_http (smart HTTP for both platforms), openai_api (chat completions).
+    routers.append(openai_api.router(data_dir))
     return routers
