@@ -2,4 +2,6 @@
 
 import dagster as dg
 
-defs = dg.Definitions()
+from assets.sync.assets import SYNC_ASSETS
+
+defs = dg.Definitions(assets=SYNC_ASSETS)

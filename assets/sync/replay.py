@@ -1,0 +1,173 @@
+"""Replay a frozen dataset: commit histories and labels from files instead of the APIs.
+
+arXiv:2508.10157 publishes its replication data; anyone holding it (or an export of another
+hubscope warehouse) can re-run the study from files. The files carry the columns of
+``raw.commits`` and ``core.labelled_commits`` (CSV or Parquet); the families and their variants
+are derived from the commits unless a families file says otherwise. Everything for the replayed
+families is replaced in one transaction: a bad file is rejected with its name and the reason, and
+leaves the warehouse as it was.
+
+Usage (then materialize ``core/sync_pairs`` for the printed families and the ``out/sync_*`` tables)::
+
+    python -m assets.sync.replay --commits commits.parquet --labels labels.csv [--families families.csv] \
+        [--db data/hubscope.duckdb]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+import polars as pl
+
+from orchestration.partitions import FAMILIES
+from orchestration.warehouse import Warehouse
+
+COMMIT_REQUIRED = ["family_key", "platform", "repo", "sha"]
+LABEL_REQUIRED = ["family_key", "platform", "repo", "sha", "category"]
+FAMILY_REQUIRED = ["family_key", "github_repo"]
+
+
+def read_table(path: Path) -> pl.DataFrame:
+    """A CSV or Parquet file as a frame (error names the file)."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"replay file {path} does not exist")
+    if path.suffix.lower() == ".parquet":
+        return pl.read_parquet(path)
+    if path.suffix.lower() == ".csv":
+        return pl.read_csv(path, infer_schema_length=None)
+    raise ValueError(f"replay file {path}: expected .csv or .parquet")
+
+
+def _check(frame: pl.DataFrame, required: list[str], path: Path) -> None:
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise ValueError(f"replay file {path}: missing column(s) {', '.join(missing)}")
+    nulls = [c for c in required if frame[c].null_count()]
+    if nulls:
+        raise ValueError(f"replay file {path}: empty values in required column(s) {', '.join(nulls)}")
+    if "platform" in frame.columns:
+        bad = sorted(set(frame["platform"].unique().to_list()) - {"github", "hub"})
+        if bad:
+            raise ValueError(f"replay file {path}: platform must be 'github' or 'hub', found {bad}")
+
+
+def _columns(warehouse: Warehouse, table: str) -> list[str]:
+    schema, name = table.split(".")
+    return warehouse.query(
+        "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
+        "order by ordinal_position", [schema, name]
+    )["column_name"].to_list()
+
+
+def prepare(
+    warehouse: Warehouse, commits_path: Path, labels_path: Path | None, families_path: Path | None, now: datetime
+) -> dict[str, pl.DataFrame]:
+    """The frames to write, per target table, after validating every file."""
+    commits = read_table(commits_path)
+    _check(commits, COMMIT_REQUIRED, commits_path)
+    if "committed_at" not in commits.columns and "authored_at" not in commits.columns:
+        raise ValueError(f"replay file {commits_path}: needs committed_at or authored_at")
+    known = _columns(warehouse, "raw.commits")
+    commits = commits.select([c for c in commits.columns if c in known])
+    if "fetched_at" not in commits.columns:
+        commits = commits.with_columns(pl.lit(now).alias("fetched_at"))
+    dupes = commits.filter(pl.struct(COMMIT_REQUIRED).is_duplicated())
+    if dupes.height:
+        raise ValueError(f"replay file {commits_path}: {dupes.height} rows repeat a (family_key, platform, repo, sha)")
+
+    labels = pl.DataFrame(schema={c: pl.String for c in LABEL_REQUIRED})
+    if labels_path is not None:
+        labels = read_table(labels_path)
+        _check(labels, LABEL_REQUIRED, labels_path)
+        taxonomy = set(warehouse.query("select key from core.taxonomy")["key"].to_list())
+        unknown = sorted(set(labels["category"].unique().to_list()) - taxonomy)
+        if unknown:
+            raise ValueError(f"replay file {labels_path}: unknown categories {unknown} (see core.taxonomy)")
+        if "labeller" not in labels.columns:
+            labels = labels.with_columns(pl.lit("replay").alias("labeller"))
+        labels = labels.select(
+            [c for c in labels.columns if c in _columns(warehouse, "core.labelled_commits")]
+        ).with_columns(pl.lit("labelled").alias("status"), pl.lit(now).alias("labelled_at"))
+
+    if families_path is not None:
+        families = read_table(families_path)
+        _check(families, FAMILY_REQUIRED, families_path)
+        families = families.select(FAMILY_REQUIRED)
+    else:
+        families = commits.filter(pl.col("platform") == "github").group_by("family_key").agg(
+            pl.col("repo").unique().alias("repos")
+        )
+        several = families.filter(pl.col("repos").list.len() > 1)
+        if several.height:
+            raise ValueError(f"replay file {commits_path}: families with several GitHub repositories "
+                             f"{several['family_key'].to_list()[:5]}; give a families file")
+        families = families.select("family_key", pl.col("repos").list.first().alias("github_repo"))
+    orphans = sorted(set(commits["family_key"].unique().to_list()) - set(families["family_key"].to_list()))
+    if orphans:
+        raise ValueError(f"replay: families {orphans[:5]} have no GitHub repository; give a families file")
+
+    variants = commits.filter(pl.col("platform") == "hub").select("family_key", pl.col("repo").alias("repo_id")).unique()
+    families = families.join(
+        variants.group_by("family_key").agg(pl.len().cast(pl.Int32).alias("n_variants")), on="family_key", how="left"
+    ).with_columns(pl.col("n_variants").fill_null(0), pl.lit(now).alias("first_seen"))
+    return {"raw.commits": commits, "core.labelled_commits": labels,
+            "core.families": families, "core.variants": variants}
+
+
+def replay(
+    warehouse: Warehouse,
+    commits_path: Path,
+    labels_path: Path | None = None,
+    families_path: Path | None = None,
+    now: datetime | None = None,
+) -> list[str]:
+    """Load the files into the warehouse, replacing the replayed families' rows; returns the family keys."""
+    frames = prepare(warehouse, commits_path, labels_path, families_path, now or datetime.now(UTC))
+    keys = sorted(frames["core.families"]["family_key"].to_list())
+    with warehouse.get_connection() as con:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.register("_replay_keys", pl.DataFrame({"family_key": keys}).to_arrow())
+            # children before parents: labels reference nothing here, but keep the FK-safe order
+            for table in ("core.labelled_commits", "core.variants", "raw.commits", "core.families"):
+                con.execute(f"delete from {table} where family_key in (select family_key from _replay_keys)")
+            for table in ("core.families", "core.variants", "raw.commits", "core.labelled_commits"):
+                frame = frames[table]
+                if frame.height:
+                    con.register("_replay_frame", frame.to_arrow())
+                    con.execute(f"insert into {table} by name select * from _replay_frame")
+                    con.unregister("_replay_frame")
+            con.execute("COMMIT")
+        except BaseException as error:
+            con.execute("ROLLBACK")
+            if isinstance(error, Exception):
+                raise ValueError(f"replay of {commits_path} failed, nothing was written: {error}") from error
+            raise
+    return keys
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Command line: load the files, print the families, and register them as partitions if DAGSTER_HOME is set."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--commits", type=Path, required=True, help="CSV/Parquet with raw.commits' columns")
+    parser.add_argument("--labels", type=Path, help="CSV/Parquet with core.labelled_commits' columns")
+    parser.add_argument("--families", type=Path, help="CSV/Parquet with family_key, github_repo")
+    parser.add_argument("--db", help="warehouse file (default: HUBSCOPE_DB or data/hubscope.duckdb)")
+    args = parser.parse_args(argv)
+    warehouse = Warehouse(database=args.db) if args.db else Warehouse()
+    keys = replay(warehouse, args.commits, args.labels, args.families)
+    if os.environ.get("DAGSTER_HOME"):
+        import dagster as dg
+
+        with dg.DagsterInstance.get() as instance:
+            instance.add_dynamic_partitions(FAMILIES.name, keys)
+        print(f"registered {len(keys)} family partitions")
+    print("\n".join(keys))
+
+
+if __name__ == "__main__":
+    main()
