@@ -106,6 +106,21 @@ class Warehouse(DuckDBResource):
                 raise
         return frame.height
 
+    def replace_many(self, where: Mapping[str, Any], frames: Mapping[str, pl.DataFrame]) -> dict[str, int]:
+        """:meth:`replace` for several tables (e.g. one partition's rows and their details) in one transaction."""
+        with self.get_connection() as con:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                clause = " and ".join(f'"{col}" = ?' for col in where) or "true"
+                for table, frame in frames.items():
+                    con.execute(f"delete from {table} where {clause}", list(where.values()))
+                    _insert(con, table, frame)
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+        return {table: frame.height for table, frame in frames.items()}
+
     def append(self, table: str, frame: pl.DataFrame) -> int:
         """Insert ``frame`` into ``table`` in one transaction (rows whose primary key exists are skipped)."""
         if frame.is_empty():
