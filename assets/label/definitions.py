@@ -2,4 +2,9 @@
 
 import dagster as dg
 
-defs = dg.Definitions()
+from assets.label.assets import kappa_meets_threshold, label_agreement, labelled_commits, llm_labelled_commits
+
+defs = dg.Definitions(
+    assets=[labelled_commits, llm_labelled_commits, label_agreement],
+    asset_checks=[kappa_meets_threshold],
+)
