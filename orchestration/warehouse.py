@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -144,7 +144,10 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, on_
         conflict = f" on conflict {on_conflict}" if on_conflict else ""
         con.execute(f"insert into {table} by name select * from _hubscope_frame{conflict}")
     finally:
-        con.unregister("_hubscope_frame")
+        # After a failed insert the transaction is aborted and unregister would raise, hiding the
+        # real error (e.g. a constraint violation); the connection is closed right after anyway.
+        with suppress(duckdb.Error):
+            con.unregister("_hubscope_frame")
 
 
 def table_preview(frame: pl.DataFrame, rows: int = 10) -> dg.MetadataValue:
