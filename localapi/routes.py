@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from localapi import openai_api
+from localapi import git_http, github, hub, openai_api
 from localapi.server import Router
 
 
@@ -12,5 +12,6 @@ def all_routers(data_dir: Path) -> list[Router]:
     routers: list[Router] = []
     # Each platform module adds itself here: hub (models, commits, files), github (REST),
     # git_http (smart HTTP for both platforms), openai_api (chat completions).
+    routers += [hub.router(data_dir), github.router(data_dir), git_http.router(data_dir)]
     routers.append(openai_api.router(data_dir))
     return routers

@@ -8,11 +8,33 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dagster as dg
 import pytest
 
 from orchestration.warehouse import Warehouse
+
+if TYPE_CHECKING:
+    from localapi.server import LocalAPI
+
+
+@pytest.fixture(scope="session")
+def local_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator["LocalAPI"]:
+    """The local Hub/GitHub/git/OpenAI server on the bundled sample, started once per test session.
+
+    Built fresh (about a second) into a session temp dir. Tests that inject faults or count
+    requests call ``local_api.reset()`` first; faults they leave behind are theirs to clear.
+    """
+    from localapi.sample import build_sample
+    from localapi.server import LocalAPI
+
+    api = LocalAPI(build_sample(tmp_path_factory.mktemp("localapi")))
+    api.start()
+    try:
+        yield api
+    finally:
+        api.stop()
 
 
 @pytest.fixture
