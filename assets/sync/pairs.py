@@ -156,7 +156,7 @@ def compute_pairs(
     )
     ok = pl.col("status") == "ok"
     out = out.with_columns(dimension_exprs(t)).with_columns(pattern_expr()).with_columns(
-        [pl.when(ok).then(pl.col(c)).alias(c)
+        *[pl.when(ok).then(pl.col(c)).alias(c)
          for c in ("pattern", "sync_type", "intensity", "leader", "lag_class", "lag_days", "overlap", "co_change_share")],
         pl.when(~ok).then(pl.col("_why").list.join("; "))
         .when(pl.col("n_dropped") > 0)
