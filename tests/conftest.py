@@ -46,5 +46,7 @@ def warehouse(tmp_path: Path) -> Warehouse:
 @pytest.fixture
 def instance(tmp_path: Path) -> Iterator[dg.DagsterInstance]:
     """A throwaway local Dagster instance (dynamic partitions need a real one)."""
-    with dg.instance_for_test(temp_dir=str(tmp_path / "dagster_home")) as inst:
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    with dg.instance_for_test(temp_dir=str(home)) as inst:
         yield inst
