@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from localapi import git_http, github, hub, openai_api
+from localapi import git_http, github, hub, hub_files, openai_api
 from localapi.server import Router
 
 
@@ -14,4 +14,5 @@ def all_routers(data_dir: Path) -> list[Router]:
     # git_http (smart HTTP for both platforms), openai_api (chat completions).
     routers += [hub.router(data_dir), github.router(data_dir), git_http.router(data_dir)]
     routers.append(openai_api.router(data_dir))
+    routers.append(hub_files.router(data_dir))
     return routers

@@ -1,0 +1,119 @@
+"""Simulated candidate pools for testing and benchmarking the search without loading any model.
+
+Why an item-response model: shared query sets only help because candidates' answers to the same
+question are correlated (a hard question is hard for everyone). Simulating each candidate as an
+independent coin with its mean accuracy reproduces plain halving but hides exactly the effect the
+study's method exploits. Here candidate ``i`` answers query ``j`` correctly with probability
+``sigmoid(a_j * (theta_i - b_j))`` (two-parameter logistic model): difficulty ``b_j ~ N(0, 2.5)``,
+discrimination ``a_j ~ LogNormal(log 3, 0.3)``; each ``theta_i`` is solved so that the candidate's
+expected accuracy over the task equals its target accuracy. With these item parameters two
+candidates of equal accuracy (~70%) agree on ~90% of the questions, as fine-tunes of one base
+largely do; with ``N(0, 1.5)`` and unit discrimination they would agree on only ~70%, and a
+shared query set would buy little.
+
+Target accuracies follow the study's published pools: RouterBench scores of 1,956 models of four
+model trees, digitised from the paper's atlas figures (``data/atlas_scores.csv``, provenance in
+``data/README.md``). Most candidates sit near (or below) the base model and a handful are far
+better, the skew the study reports. Scores clipped at a figure's colour-bar floor are drawn
+uniformly in the 10 points below it. Download counts come from the atlas circle radius (a log
+scale), so the most-downloaded baseline meets a realistic popular model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+DATA = Path(__file__).parent / "data"
+ATLAS = DATA / "atlas_scores.csv"
+FLOORS = {"llama3.1_8b": 60.0, "mistral_7b": 50.0, "qwen2.5_3b": 65.0, "qwen2.5_7b": 60.0}
+"""RouterBench colour-bar floor of each tree's atlas figure (values at the floor are upper bounds)."""
+
+
+@dataclass
+class SimulatedPool:
+    """A pool with known truth: expected accuracies, downloads and the full outcome matrix."""
+
+    tree: str
+    accuracy: np.ndarray  # expected accuracy per candidate, shape (K,)
+    downloads: np.ndarray  # shape (K,)
+    outcomes: np.ndarray  # bool, shape (K, Q): the answers exhaustive evaluation would see
+
+    @property
+    def size(self) -> int:
+        return int(self.outcomes.shape[0])
+
+    @property
+    def n_queries(self) -> int:
+        return int(self.outcomes.shape[1])
+
+    @property
+    def task_accuracy(self) -> np.ndarray:
+        """Accuracy over the whole task: what "the best candidate" means for exhaustive evaluation."""
+        return self.outcomes.mean(axis=1)
+
+    def top(self, share: float) -> set[int]:
+        """Candidates in the top ``share`` by task accuracy (at least one; ties at the cut included)."""
+        acc = self.task_accuracy
+        k = max(1, int(np.ceil(share * self.size)))
+        cut = np.sort(acc)[::-1][k - 1]
+        return set(np.flatnonzero(acc >= cut).tolist())
+
+    def best(self) -> set[int]:
+        acc = self.task_accuracy
+        return set(np.flatnonzero(acc == acc.max()).tolist())
+
+    def oracle(self, candidate: int, query_ids: np.ndarray) -> np.ndarray:
+        return self.outcomes[candidate, query_ids]
+
+
+def load_atlas(tree: str | None = None) -> pl.DataFrame:
+    """The shipped atlas scores (one row per model), optionally one tree only."""
+    frame = pl.read_csv(ATLAS)
+    if tree is not None:
+        if tree not in FLOORS:
+            raise ValueError(f"unknown tree {tree!r}; the atlas has {sorted(FLOORS)}")
+        frame = frame.filter(pl.col("tree") == tree)
+    return frame
+
+
+def target_accuracies(atlas: pl.DataFrame, size: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Draw ``size`` (accuracy, downloads) pairs from one tree's atlas rows.
+
+    Without replacement when the tree is large enough, else with replacement plus a 0.3-point
+    jitter so duplicates are distinct models of near-equal quality.
+    """
+    tree = atlas["tree"][0]
+    score = atlas["routerbench"].to_numpy().astype(float)
+    clipped = atlas["routerbench_clipped"].to_numpy().astype(bool)
+    score = np.where(clipped, FLOORS[tree] - rng.uniform(0, 10, len(score)), score)
+    score = score + rng.uniform(-0.15, 0.15, len(score))  # the colour bar's step
+    idx = rng.choice(len(score), size, replace=size > len(score))
+    acc = score[idx] / 100
+    if size > len(score):
+        acc = acc + rng.normal(0, 0.003, size)
+    downloads = np.round(10 ** (6 * atlas["radius"].to_numpy()[idx] / atlas["radius"].max()))
+    return np.clip(acc, 0.01, 0.99), downloads
+
+
+def item_response_outcomes(
+    accuracy: np.ndarray, n_queries: int, rng: np.random.Generator, difficulty_sd: float = 2.5, discrimination: float = 3.0
+) -> np.ndarray:
+    """Sample a (K, Q) correctness matrix from a 2PL model matched to the target accuracies."""
+    b = rng.normal(0, difficulty_sd, n_queries)
+    a = rng.lognormal(np.log(discrimination), 0.3, n_queries)
+    grid = np.linspace(-15, 15, 3001)
+    expected = (1 / (1 + np.exp(-a[None, :] * (grid[:, None] - b[None, :])))).mean(axis=1)  # increasing
+    theta = np.interp(accuracy, expected, grid)
+    p = 1 / (1 + np.exp(-a[None, :] * (theta[:, None] - b[None, :])))
+    return rng.random(p.shape) < p
+
+
+def simulated_pool(tree: str, size: int, n_queries: int, seed: int) -> SimulatedPool:
+    """One random pool of ``size`` candidates from ``tree``'s distribution, with a task of ``n_queries``."""
+    rng = np.random.default_rng(seed)
+    acc, downloads = target_accuracies(load_atlas(tree), size, rng)
+    return SimulatedPool(tree, acc, downloads, item_response_outcomes(acc, n_queries, rng))

@@ -1,0 +1,47 @@
+"""Interval estimates and tests on per-query correctness (shared by the search and the leaderboard).
+
+Accuracies here come from a few dozen Bernoulli outcomes, so normal-approximation intervals are
+badly off near 0 and 1: Wilson's score interval stays inside [0, 1] and keeps its coverage.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import stats as sps
+
+Z95 = 1.959963984540054
+
+
+def wilson_interval(correct: float, n: int, z: float = Z95) -> tuple[float, float]:
+    """Wilson score interval for ``correct`` successes out of ``n`` (``(0, 1)`` when ``n == 0``)."""
+    if n <= 0:
+        return 0.0, 1.0
+    p = correct / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def better_p_value(a_correct: int, a_n: int, b_correct: int, b_n: int) -> float:
+    """One-sided p-value that A's accuracy exceeds B's (two-proportion z-test, pooled variance).
+
+    Used to call a candidate "significantly better" than the most popular one; with no data on
+    either side the answer is 1.0 (nothing is significant).
+    """
+    if a_n == 0 or b_n == 0:
+        return 1.0
+    pooled = (a_correct + b_correct) / (a_n + b_n)
+    se = math.sqrt(pooled * (1 - pooled) * (1 / a_n + 1 / b_n))
+    diff = a_correct / a_n - b_correct / b_n
+    if se == 0:
+        return 0.0 if diff > 0 else 1.0
+    return float(sps.norm.sf(diff / se))
+
+
+def rank_desc(values: np.ndarray) -> np.ndarray:
+    """1-based competition ranks, highest value first (ties share the better rank)."""
+    order = sps.rankdata(-np.asarray(values, dtype=float), method="min")
+    return order.astype(int)

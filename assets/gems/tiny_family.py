@@ -1,0 +1,222 @@
+"""A real candidate family made by the project: a tiny GPT-2 adder and its fine-tunes.
+
+Why: the search and the evaluator need models of genuinely different quality that load through
+the real huggingface_hub and transformers code paths, offline, in seconds. A 2-layer GPT-2 with a
+character tokenizer learns 2-digit addition on CPU; a checkpoint's accuracy climbs with its
+training steps (~10% at 150 steps, ~99% from 600 on 2 cores), so continuing the base for
+different numbers of steps yields fine-tunes of different quality. Download counts are assigned
+so they do NOT follow quality: the best fine-tune is one of the least downloaded (a hidden gem).
+
+Everything is deterministic for a seed (fixed torch seed, fixed thread count during training) and
+cached: :func:`publish_tiny_family` does nothing when the family is already published with the
+same specification.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import shutil
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+
+from assets.gems.tasks import addition_pairs, held_out_pairs
+
+BASE_ID = "hubscope/tiny-adder"
+VOCAB = ["<pad>", "<eos>", "<unk>", *"0123456789+="]
+
+
+@dataclass(frozen=True)
+class Member:
+    """One checkpoint of the family: trained ``steps`` more steps starting from ``parent``."""
+
+    repo_id: str
+    parent: str | None  # None: trained from scratch (the base)
+    steps: int
+    downloads: int
+    likes: int = 0
+    relation: str = "finetune"
+
+
+FAMILY: tuple[Member, ...] = (
+    Member(BASE_ID, None, 150, 120_000, 40),
+    Member("dave/tiny-adder-chat", BASE_ID, 50, 52_000, 25),
+    Member("alice/tiny-adder-sft", BASE_ID, 150, 9_100, 12),
+    Member("bob/tiny-adder-math", BASE_ID, 300, 3_100, 6),
+    Member("erin/tiny-adder-sft-v2", "alice/tiny-adder-sft", 250, 800, 2),
+    Member("carol/tiny-adder-pro", BASE_ID, 750, 37, 0),
+)
+"""Base at 150 steps; fine-tunes at 200 to 900 steps in total (about 5% to 95% accuracy); the
+most downloaded fine-tune is nearly the worst and the best is the least downloaded."""
+
+BROKEN: tuple[tuple[str, str], ...] = (
+    ("mallory/tiny-adder-remote", "remote_code"),
+    ("oscar/tiny-adder-empty", "no_weights"),
+)
+"""Fine-tunes that cannot be evaluated (custom code; no weight file): the evaluator must skip them."""
+
+
+def build_tokenizer():  # -> transformers.PreTrainedTokenizerFast
+    """A character-level tokenizer (one token per digit or sign) saved as ``tokenizer.json``."""
+    from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    core = Tokenizer(models.WordLevel({tok: i for i, tok in enumerate(VOCAB)}, unk_token="<unk>"))
+    core.pre_tokenizer = pre_tokenizers.Split(Regex("."), behavior="isolated")
+    core.decoder = decoders.Fuse()
+    return PreTrainedTokenizerFast(
+        tokenizer_object=core, pad_token="<pad>", eos_token="<eos>", unk_token="<unk>", padding_side="left"
+    )
+
+
+def _new_model():  # -> transformers.GPT2LMHeadModel
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    config = GPT2Config(
+        vocab_size=len(VOCAB), n_positions=16, n_embd=64, n_layer=2, n_head=4,
+        bos_token_id=1, eos_token_id=1, pad_token_id=0,
+    )
+    return GPT2LMHeadModel(config)
+
+
+def _training_batches(seed: int, batch_size: int):
+    """Endless batches of "a+b=c<eos>" sequences over pairs outside the held-out task."""
+    held = set(held_out_pairs())
+    pairs = [p for p in addition_pairs() if p not in held]
+    rng = random.Random(seed)
+    tok = {t: i for i, t in enumerate(VOCAB)}
+    while True:
+        batch = rng.sample(pairs, batch_size)
+        seqs = [[tok[c] for c in f"{a}+{b}={a + b}"] + [tok["<eos>"]] for a, b in batch]
+        width = max(map(len, seqs))
+        ids = torch.tensor([[0] * (width - len(s)) + s for s in seqs])
+        labels = ids.masked_fill(ids == 0, -100)
+        yield ids, (ids != 0).long(), labels
+
+
+def train(model, steps: int, seed: int, batch_size: int = 128, lr: float = 6e-3) -> None:
+    """Continue training ``model`` for ``steps`` AdamW steps (deterministic for a seed)."""
+    torch.manual_seed(seed)
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)
+    model.train()
+    batches = _training_batches(seed, batch_size)
+    for _ in range(steps):
+        ids, mask, labels = next(batches)
+        position_ids = (mask.cumsum(-1) - 1).clamp(min=0)
+        loss = model(input_ids=ids, attention_mask=mask, position_ids=position_ids, labels=labels).loss
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    model.eval()
+
+
+def spec_hash(family: tuple[Member, ...], seed: int, step_scale: float) -> str:
+    """Identity of a family build: same hash, same weights (so a published family is reused)."""
+    blob = json.dumps([[asdict(m) for m in family], seed, step_scale, VOCAB], sort_keys=True)
+    return hashlib.sha1(blob.encode()).hexdigest()
+
+
+def _info(member: Member, sha: str, n_params: int, created: str) -> dict:
+    """model_info JSON in the Hub's shape, with the model-tree tags of a fine-tune."""
+    tags = ["transformers", "safetensors", "gpt2", "text-generation", "license:apache-2.0"]
+    card: dict = {"license": "apache-2.0", "language": ["en"], "pipeline_tag": "text-generation"}
+    if member.parent:
+        tags += [f"base_model:{member.parent}", f"base_model:{member.relation}:{member.parent}"]
+        card["base_model"] = member.parent
+        card["base_model_relation"] = member.relation
+    return {
+        "_id": sha[:24], "id": member.repo_id, "modelId": member.repo_id, "author": member.repo_id.split("/")[0],
+        "sha": sha, "lastModified": created, "createdAt": created, "private": False, "gated": False,
+        "disabled": False, "downloads": member.downloads, "downloadsAllTime": member.downloads * 3,
+        "likes": member.likes, "library_name": "transformers", "pipeline_tag": "text-generation",
+        "tags": tags, "cardData": card, "config": {"architectures": ["GPT2LMHeadModel"], "model_type": "gpt2"},
+        "safetensors": {"parameters": {"F32": n_params}, "total": n_params},
+    }
+
+
+def _write_card(folder: Path, member: Member) -> None:
+    front = f"base_model: {member.parent}\n" if member.parent else ""
+    (folder / "README.md").write_text(
+        f"---\nlicense: apache-2.0\n{front}---\n# {member.repo_id}\n\nA tiny GPT-2 that adds two-digit numbers "
+        f"({member.steps} training steps on top of {member.parent or 'a random initialisation'}).\n"
+    )
+
+
+def _tree_sha(folder: Path) -> str:
+    digest = hashlib.sha1()
+    for f in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(f.relative_to(folder).as_posix().encode())
+        digest.update(f.read_bytes())
+    return digest.hexdigest()
+
+
+def publish_tiny_family(
+    data_dir: str | Path, *, seed: int = 0, step_scale: float = 1.0, family: tuple[Member, ...] = FAMILY, broken: bool = True
+) -> list[str]:
+    """Train (if needed) and publish the family under ``data_dir/hub/models/<repo_id>/``.
+
+    Returns the published repo ids, base first. ``step_scale`` shortens training for tests
+    (quality still ordered by steps). A marker file with the specification hash makes a second
+    call with the same arguments a no-op.
+    """
+    root = Path(data_dir) / "hub" / "models"
+    marker = Path(data_dir) / "hub" / ".tiny_family.json"
+    digest = spec_hash(family, seed, step_scale) + ("+broken" if broken else "")
+    ids = [m.repo_id for m in family] + ([rid for rid, _ in BROKEN] if broken else [])
+    if marker.is_file() and json.loads(marker.read_text()).get("spec") == digest:
+        return ids
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        tokenizer = build_tokenizer()
+        trained: dict[str, dict] = {}
+        for i, member in enumerate(family):
+            model = _new_model()
+            if member.parent:
+                model.load_state_dict(trained[member.parent])
+            else:
+                torch.manual_seed(seed)
+                model = _new_model()
+            train(model, max(1, round(member.steps * step_scale)), seed + i)
+            trained[member.repo_id] = {k: v.clone() for k, v in model.state_dict().items()}
+            _publish_model(root, member, model, tokenizer, f"2026-0{1 + i % 9}-1{i % 10}T12:00:00.000Z")
+    finally:
+        torch.set_num_threads(threads)
+    if broken:
+        _publish_broken(root, trained[family[-1].repo_id], tokenizer)
+    marker.write_text(json.dumps({"spec": digest, "models": ids}))
+    return ids
+
+
+def _publish_model(root: Path, member: Member, model, tokenizer, created: str, extra_config: dict | None = None, weights: bool = True) -> None:
+    folder = root / member.repo_id
+    files = folder / "files"
+    with tempfile.TemporaryDirectory() as tmp:
+        model.save_pretrained(tmp, safe_serialization=True)
+        tokenizer.save_pretrained(tmp)
+        if extra_config:
+            cfg = json.loads((Path(tmp) / "config.json").read_text())
+            (Path(tmp) / "config.json").write_text(json.dumps({**cfg, **extra_config}, indent=2))
+        if not weights:
+            (Path(tmp) / "model.safetensors").unlink()
+        _write_card(Path(tmp), member)
+        if files.exists():
+            shutil.rmtree(files)
+        files.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(tmp, files)
+    n_params = sum(p.numel() for p in model.parameters())
+    (folder / "info.json").write_text(json.dumps(_info(member, _tree_sha(files), n_params, created), indent=2))
+
+
+def _publish_broken(root: Path, state: dict, tokenizer) -> None:
+    """A fine-tune needing custom code and one without weights, both children of the base."""
+    for j, (repo_id, kind) in enumerate(BROKEN):
+        model = _new_model()
+        model.load_state_dict(state)
+        member = Member(repo_id, BASE_ID, 0, 400 + 100 * j)
+        remote = {"auto_map": {"AutoModelForCausalLM": "modeling_adder.AdderForCausalLM"}} if kind == "remote_code" else None
+        _publish_model(root, member, model, tokenizer, "2026-02-01T12:00:00.000Z", remote, weights=kind != "no_weights")
