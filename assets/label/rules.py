@@ -46,16 +46,15 @@ def label_commit(commit: CommitText, taxonomy: Taxonomy | None = None) -> RuleLa
     scores: list[tuple[float, str, str]] = []
     for cat in tax.categories:
         score, why = 0.0, []
-        title_hits = [p.pattern for p in cat.message_patterns if p.search(title)]
-        body_hits = [p.pattern for p in cat.message_patterns if p.pattern not in title_hits and p.search(body)]
-        if title_hits:
+        message_re, path_re = cat.message_re, cat.path_re
+        if message_re is not None and message_re.search(title):
             score += TITLE_HIT
             why.append("title")
-        if body_hits:
+        if message_re is not None and body and message_re.search(body):
             score += BODY_HIT
             why.append("message")
-        if paths and cat.path_patterns:
-            matched = sum(1 for path in paths if any(p.search(path) for p in cat.path_patterns))
+        if paths and path_re is not None:
+            matched = sum(1 for path in paths if path_re.search(path))
             if matched:
                 score += PATH_SHARE * matched / len(paths)
                 why.append(f"{matched}/{len(paths)} paths")
