@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import dagster as dg
 
-from assets.gems.definitions import defs as gems_defs
-from assets.ingest.definitions import defs as ingest_defs
-from assets.label.definitions import defs as label_defs
-from assets.sync.definitions import defs as sync_defs
+# Stage modules, not their ``defs`` objects: Dagster refuses more than one Definitions at module scope.
+from assets.gems import definitions as gems
+from assets.ingest import definitions as ingest
+from assets.label import definitions as label
+from assets.sync import definitions as sync
 from orchestration.resources import default_resources
 
 defs = dg.Definitions.merge(
-    ingest_defs,
-    label_defs,
-    sync_defs,
-    gems_defs,
+    ingest.defs,
+    label.defs,
+    sync.defs,
+    gems.defs,
     dg.Definitions(resources=default_resources()),
 )
