@@ -58,8 +58,7 @@ def _labels(rows: list[dict], categories: dict[str, str]) -> pl.DataFrame:
     ])
 
 
-@pytest.fixture
-def sync_warehouse(warehouse: Warehouse) -> Warehouse:
+def fill_sync_warehouse(warehouse: Warehouse) -> Warehouse:
     """Three families: one in lockstep, one dispersed with two variants, one whose variant has no Hub commits."""
     families = {
         "alpha": ("alpha/code", {"alpha/bert": [0, 10, 20, 30]}, [0, 10, 20, 30]),
@@ -91,3 +90,9 @@ def sync_warehouse(warehouse: Warehouse) -> Warehouse:
         for i, (k, (repo, v, _)) in enumerate(families.items()) for variant in v
     ]))
     return warehouse
+
+
+@pytest.fixture
+def sync_warehouse(warehouse: Warehouse) -> Warehouse:
+    """A fresh warehouse holding :func:`fill_sync_warehouse`'s three families."""
+    return fill_sync_warehouse(warehouse)
