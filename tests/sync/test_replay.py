@@ -1,0 +1,79 @@
+"""Replay of a frozen dataset from files: loads what the study needs, rejects bad files losslessly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from assets.sync.replay import main, replay
+from orchestration.warehouse import Warehouse
+from tests.sync.conftest import commit_rows, commits_frame
+
+
+def _write(tmp_path: Path) -> tuple[Path, Path]:
+    rows = (commit_rows("cahya__bert", "github", "cahya/bert-code", [0, 20, 40])
+            + commit_rows("cahya__bert", "hub", "cahya/bert-base-indonesian-522M", [70]))
+    commits = tmp_path / "commits.parquet"
+    commits_frame(rows).write_parquet(commits)
+    labels = tmp_path / "labels.csv"
+    pl.DataFrame([dict(family_key=r["family_key"], platform=r["platform"], repo=r["repo"], sha=r["sha"],
+                       category="model_structure") for r in rows]).write_csv(labels)
+    return commits, labels
+
+
+def test_replay_loads_commits_labels_families_and_variants(warehouse: Warehouse, tmp_path: Path):
+    commits, labels = _write(tmp_path)
+    assert replay(warehouse, commits, labels) == ["cahya__bert"]
+    family = warehouse.query("select github_repo, n_variants from core.families").row(0, named=True)
+    assert family == {"github_repo": "cahya/bert-code", "n_variants": 1}
+    assert warehouse.query("select repo_id from core.variants")["repo_id"].to_list() == ["cahya/bert-base-indonesian-522M"]
+    assert warehouse.query("select count(*) as n from core.commit_labels where labeller = 'replay'")["n"].item() == 4
+    # replaying again replaces rather than duplicates
+    replay(warehouse, commits, labels)
+    assert warehouse.query("select count(*) as n from raw.commits")["n"].item() == 4
+
+
+def test_replay_from_csv_with_text_timestamps_in_other_zones(warehouse: Warehouse, tmp_path: Path):
+    path = tmp_path / "commits.csv"
+    pl.DataFrame({"family_key": ["f", "f"], "platform": ["github", "hub"], "repo": ["o/code", "o/model"],
+                  "sha": ["a", "b"], "committed_at": ["2020-07-01T10:00:00+07:00", "2020-07-01T03:00:00Z"]}
+                 ).write_csv(path)
+    replay(warehouse, path)
+    times = warehouse.query("select epoch(committed_at) as t from raw.commits order by sha")["t"].to_list()
+    assert times[0] == times[1]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda f: f.drop("sha"), r"missing column\(s\) sha"),
+        (lambda f: f.with_columns(pl.lit("gitlab").alias("platform")), "platform must be"),
+    ],
+)
+def test_bad_commit_files_are_rejected_naming_the_file(warehouse: Warehouse, tmp_path: Path, mutate, message):
+    commits, _ = _write(tmp_path)
+    bad = tmp_path / "bad.parquet"
+    mutate(pl.read_parquet(commits)).write_parquet(bad)
+    with pytest.raises(ValueError, match=message) as error:
+        replay(warehouse, bad)
+    assert "bad.parquet" in str(error.value)
+
+
+def test_unknown_category_loses_nothing_already_stored(warehouse: Warehouse, tmp_path: Path):
+    commits, labels = _write(tmp_path)
+    replay(warehouse, commits, labels)
+    before = warehouse.query("select * from raw.commits order by sha")
+    bad = tmp_path / "labels_bad.csv"
+    pl.read_csv(labels).with_columns(pl.lit("vibes").alias("category")).write_csv(bad)
+    with pytest.raises(ValueError, match=r"labels_bad.csv: unknown categories \['vibes'\]"):
+        replay(warehouse, commits, bad)
+    assert warehouse.query("select * from raw.commits order by sha").equals(before)
+
+
+def test_cli_prints_the_families(warehouse: Warehouse, tmp_path: Path, capsys, monkeypatch):
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    commits, labels = _write(tmp_path)
+    main(["--commits", str(commits), "--labels", str(labels), "--db", warehouse.database])
+    assert capsys.readouterr().out.strip() == "cahya__bert"
