@@ -252,3 +252,32 @@ def kappa_meets_threshold(config: KappaCheckConfig, warehouse: Warehouse) -> dg.
         description=f"below {config.threshold}: {below}" if below else f"all kappas >= {config.threshold}",
         metadata=metadata,
     )
+
+
+@dg.asset_check(
+    asset=labelled_commits,
+    blocking=True,
+    description="In every family that has rules labels, every commit of raw.commits has one and no label "
+    "points at a commit that is gone. Blocking: the study tables count categories per commit, and a hole "
+    "here would silently shift every share. Families never labelled are not counted (not yet run).",
+)
+def every_commit_labelled(warehouse: Warehouse) -> dg.AssetCheckResult:
+    gaps = warehouse.query(
+        """
+        with labelled as (select distinct family_key from core.labelled_commits where labeller = 'rules'),
+        rules as (select * from core.labelled_commits where labeller = 'rules'),
+        missing as (
+            select c.family_key from raw.commits c join labelled using (family_key)
+            anti join rules l using (family_key, platform, repo, sha)),
+        orphaned as (select l.family_key from rules l anti join raw.commits c using (family_key, platform, repo, sha))
+        select 'missing' as problem, family_key, count(*) as commits from missing group by all
+        union all
+        select 'orphaned', family_key, count(*) from orphaned group by all
+        order by problem, commits desc
+        """
+    )
+    counts = {p: int(gaps.filter(pl.col("problem") == p)["commits"].sum()) for p in ("missing", "orphaned")}
+    return dg.AssetCheckResult(
+        passed=gaps.is_empty(),
+        metadata={**{k: dg.MetadataValue.int(v) for k, v in counts.items()}, "families": table_preview(gaps, rows=20)},
+    )

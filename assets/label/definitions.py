@@ -2,9 +2,15 @@
 
 import dagster as dg
 
-from assets.label.assets import kappa_meets_threshold, label_agreement, labelled_commits, llm_labelled_commits
+from assets.label.assets import (
+    every_commit_labelled,
+    kappa_meets_threshold,
+    label_agreement,
+    labelled_commits,
+    llm_labelled_commits,
+)
 
 defs = dg.Definitions(
     assets=[labelled_commits, llm_labelled_commits, label_agreement],
-    asset_checks=[kappa_meets_threshold],
+    asset_checks=[kappa_meets_threshold, every_commit_labelled],
 )

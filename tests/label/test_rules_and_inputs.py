@@ -97,3 +97,17 @@ def test_unknown_category_is_refused_by_the_warehouse(warehouse):
         assert "foreign key" in str(exc).lower()
     else:
         raise AssertionError("a category outside the taxonomy was stored")
+
+
+def test_materialized_partition_passes_the_coverage_check(instance, warehouse, add_commits, many_commits):
+    from assets.label.assets import every_commit_labelled
+
+    instance.add_dynamic_partitions("families", [FAMILY])
+    add_commits(many_commits(8))
+    result = dg.materialize([labelled_commits, every_commit_labelled], partition_key=FAMILY, instance=instance,
+                            resources={"warehouse": warehouse})
+    [check] = result.get_asset_check_evaluations()
+    assert result.success and check.passed and check.metadata["missing"].value == 0
+    add_commits(many_commits(2, start=8))  # ingest added commits the labels have not seen yet
+    direct = every_commit_labelled(warehouse=warehouse)
+    assert not direct.passed and direct.metadata["missing"].value == 2
