@@ -2,4 +2,6 @@
 
 import dagster as dg
 
-defs = dg.Definitions()
+from assets.gems.assets import gem_candidates, gem_leaderboard, gem_queries, gem_search, gems_search_job
+
+defs = dg.Definitions(assets=[gem_candidates, gem_queries, gem_search, gem_leaderboard], jobs=[gems_search_job])
