@@ -101,3 +101,7 @@ def parse_taxonomy(text: str) -> Taxonomy:
 def load_taxonomy() -> Taxonomy:
     """The project's taxonomy (parsed once per process)."""
     return parse_taxonomy(TAXONOMY_PATH.read_text())
+
+
+if __name__ == "__main__":  # the docs' table: python -m assets.label.taxonomy
+    print(load_taxonomy().markdown())

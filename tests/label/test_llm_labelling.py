@@ -174,3 +174,24 @@ def test_secret_never_in_metadata_or_tables(warehouse, llm, add_commits, many_co
     assert SECRET not in str(meta)
     for table in ("core.labelled_commits", "core.label_cache"):
         assert SECRET not in str(warehouse.query(f"select * from {table}").rows())
+
+
+def test_concurrency_is_bounded(api, many_commits):
+    from assets.label.commit_text import commit_text
+    from assets.label.llm import LLMLabeller, LLMSettings, make_client
+
+    texts = {t.content_hash: t for t in (commit_text(r) for r in many_commits(120))}
+    settings = LLMSettings(batch_size=20, concurrency=2, max_retries=0, timeout_s=5)
+    labeller = LLMLabeller(make_client(api.openai_base, SECRET, settings), "m", settings)
+    api.inject(route="openai.chat", delay=0.3, times=-1)
+    started = time.monotonic()
+    outcomes = labeller.label(texts)
+    elapsed = time.monotonic() - started
+    assert len(outcomes) == 120 and labeller.stats.requests == 6
+    assert 0.85 <= elapsed < 1.75  # 3 waves of 2, not 6 in a row and not 6 at once
+
+
+def test_endpoint_names_never_carry_credentials():
+    from assets.label.llm import safe_url
+
+    assert safe_url("https://user:pw@llm.example.org:8443/v1?key=abc#x") == "https://llm.example.org:8443/v1"
