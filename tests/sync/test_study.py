@@ -73,7 +73,6 @@ def test_pairs_metadata_has_counts_and_a_timeline_picture(sync_warehouse: Wareho
 def test_every_query_file_runs_on_a_plain_duckdb_connection_and_returns_rows(studied: Warehouse, path: Path):
     """What a user does with the duckdb CLI: open the file read-only and run the file's text as is."""
     with duckdb.connect(studied.database, read_only=True) as con:
-        con.execute(f"set file_search_path = '{QUERIES_DIR.parents[1].as_posix()}'")
         rows = con.sql(path.read_text()).fetchall()
     assert rows
 
