@@ -44,10 +44,11 @@ def pattern_distribution(patterns: pl.DataFrame) -> str:
 
 def family_timelines(timeline: pl.DataFrame, pairs: pl.DataFrame, family_key: str, max_variants: int = 12) -> str:
     """One family's GitHub timeline above each variant's Hub timeline; shared commits filled, isolated hollow."""
-    variants = pairs.sort("n_hub_commits", descending=True)["hub_repo"].head(max_variants).to_list()
+    shown = pairs.sort("n_hub_commits", descending=True).head(max_variants)
     github = timeline.filter(pl.col("platform") == "github").unique("sha")
     rows = [("GitHub", github)] + [
-        (v, timeline.filter((pl.col("platform") == "hub") & (pl.col("hub_repo") == v))) for v in variants
+        (f"{v}\n{pattern or 'excluded'}", timeline.filter((pl.col("platform") == "hub") & (pl.col("hub_repo") == v)))
+        for v, pattern in shown.select("hub_repo", "pattern").iter_rows()
     ]
     fig, ax = plt.subplots(figsize=(8, 0.5 * len(rows) + 1.2))
     for y, (label, frame) in enumerate(reversed(rows)):
