@@ -69,7 +69,7 @@ def test_pairs_metadata_has_counts_and_a_timeline_picture(sync_warehouse: Wareho
     assert metadata["timelines"].value.startswith("![beta timelines](data:image/png;base64,iVBOR")
 
 
-@pytest.mark.parametrize("path", sorted(QUERIES_DIR.glob("*.sql")), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", sorted(QUERIES_DIR.glob("sync_*.sql")), ids=lambda p: p.name)
 def test_every_query_file_runs_on_a_plain_duckdb_connection_and_returns_rows(studied: Warehouse, path: Path):
     """What a user does with the duckdb CLI: open the file read-only and run the file's text as is."""
     with duckdb.connect(studied.database, read_only=True) as con:
