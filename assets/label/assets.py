@@ -166,18 +166,22 @@ def llm_labelled_commits(
     "answers on it (core.gold_predictions): rules always, the LLM when configured (cached like all LLM "
     "labels). Cohen's kappa per platform is checked by `kappa_meets_threshold`.",
 )
-def label_agreement(warehouse: Warehouse, llm: LLMResource) -> dg.MaterializeResult:
+def label_agreement(config: LLMLabelConfig, warehouse: Warehouse, llm: LLMResource) -> dg.MaterializeResult:
     gold = load_gold()
     texts = {r["gold_id"]: commit_text(r) for r in gold.iter_rows(named=True)}
     answers = {"rules": {gid: (label_commit(t).category, None) for gid, t in texts.items()}}
     if llm.configured:
-        settings = LLMSettings()
+        settings = config.settings()
         labeller = LLMLabeller(make_client(llm.base_url or "", llm.api_key, settings), llm.model, settings)
         outcomes, _ = label_with_cache(warehouse, labeller, prompt_version(), {t.content_hash: t for t in texts.values()})
-        answers[f"llm:{llm.model}"] = {
-            gid: (o.category, o.reason) if (o := outcomes.get(t.content_hash)) else (None, "no answer (endpoint failed)")
-            for gid, t in texts.items()
-        }
+        if labeller.stats.failed or labeller.stats.deferred:
+            raise dg.Failure(
+                description=f"{labeller.stats.failed + labeller.stats.deferred} gold commit(s) got no LLM answer "
+                f"({'; '.join(labeller.stats.errors[:1]) or 'caps reached'}); a kappa on a partial set would "
+                "mislead, so nothing was replaced. Answers received are cached: re-run to complete."
+            )
+        answers[f"llm:{llm.model}"] = {gid: (o.category, o.reason) for gid, t in texts.items()
+                                       for o in [outcomes[t.content_hash]]}
     platform = dict(zip(gold["gold_id"], gold["platform"], strict=True))
     truth = dict(zip(gold["gold_id"], gold["category"], strict=True))
     predictions = pl.DataFrame(
@@ -188,9 +192,7 @@ def label_agreement(warehouse: Warehouse, llm: LLMResource) -> dg.MaterializeRes
             for gid, (cat, reason) in by_id.items()
         ]
     )
-    warehouse.replace("core.gold_labels", {}, gold)
-    for name in answers:
-        warehouse.replace("core.gold_predictions", {"labeller": name}, predictions.filter(pl.col("labeller") == name))
+    warehouse.replace_many({}, {"core.gold_labels": gold, "core.gold_predictions": predictions})
     summary = kappa_table(predictions)
     return dg.MaterializeResult(
         metadata={

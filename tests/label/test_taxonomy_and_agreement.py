@@ -88,7 +88,10 @@ def _materialize(instance, warehouse, llm, threshold):
         [label_agreement, kappa_meets_threshold],
         instance=instance,
         resources={"warehouse": warehouse, "llm": llm},
-        run_config={"ops": {"core__label_agreement_kappa_meets_threshold": {"config": {"threshold": threshold}}}},
+        run_config={"ops": {
+            "core__label_agreement": {"config": {"max_retries": 0, "timeout_s": 5.0}},
+            "core__label_agreement_kappa_meets_threshold": {"config": {"threshold": threshold}},
+        }},
         raise_on_error=False,
     )
 
@@ -115,3 +118,13 @@ def test_agreement_includes_the_llm_when_configured(instance, warehouse, llm, ap
     api.reset()
     _materialize(instance, warehouse, llm, 0.5)
     assert api.count("openai") == 0
+
+
+def test_agreement_fails_without_replacing_when_the_llm_is_down(instance, warehouse, llm, api):
+    assert _materialize(instance, warehouse, LLMResource(base_url=None), 0.5).success
+    api.inject(route="openai.chat", status=503, times=-1)
+    failing = LLMResource(base_url=llm.base_url, model="down-model", api_key=llm.api_key)
+    result = _materialize(instance, warehouse, failing, 0.5)
+    assert not result.success
+    labellers = set(warehouse.query("select distinct labeller from core.gold_predictions")["labeller"])
+    assert labellers == {"rules"}
