@@ -14,7 +14,8 @@ Definitions (docs/sync.md has the reasoning):
 - each commit's *nearest* counterpart is the other platform's closest commit in time; it is
   *shared* when that counterpart lies within ``window_days``, else *isolated*;
 - lag: the median over the pair's Hub commits of (Hub time - nearest GitHub time) in days:
-  positive when GitHub moves first;
+  positive when GitHub moves first; ``first_mover`` also records which platform started first
+  (the replication package's "lag (which platform starts first)");
 - overlap: days the two activity spans (first to last commit, inclusive calendar days) have in
   common over the days of their union;
 - co-change share: shared commits over all commits of the pair's two timelines.
@@ -130,7 +131,12 @@ def compute_pairs(
              - pl.max_horizontal(day("github_first"), day("hub_first"))).dt.total_days() + 1
     union = (pl.max_horizontal(day("github_last"), day("hub_last"))
              - pl.min_horizontal(day("github_first"), day("hub_first"))).dt.total_days() + 1
-    stats = stats.with_columns((pl.max_horizontal(inter, 0) / union).alias("overlap"))
+    stats = stats.with_columns(
+        (pl.max_horizontal(inter, 0) / union).alias("overlap"),
+        pl.when(day("github_first") == day("hub_first")).then(pl.lit("same day"))
+        .when(pl.col("github_first") < pl.col("hub_first")).then(pl.lit("github"))
+        .otherwise(pl.lit("hub")).alias("first_mover"),
+    )
 
     n_dropped = pairs.join(
         dropped.filter(pl.col("platform") == "github").group_by("family_key").agg(pl.col("n_dropped").sum()),
@@ -157,7 +163,8 @@ def compute_pairs(
     ok = pl.col("status") == "ok"
     out = out.with_columns(dimension_exprs(t)).with_columns(pattern_expr()).with_columns(
         *[pl.when(ok).then(pl.col(c)).alias(c)
-         for c in ("pattern", "sync_type", "intensity", "leader", "lag_class", "lag_days", "overlap", "co_change_share")],
+         for c in ("pattern", "sync_type", "intensity", "leader", "first_mover", "lag_class", "lag_days", "overlap",
+                   "co_change_share")],
         pl.when(~ok).then(pl.col("_why").list.join("; "))
         .when(pl.col("n_dropped") > 0)
         .then(pl.format("dropped {} commit(s) without a timestamp or dated in the future", pl.col("n_dropped")))

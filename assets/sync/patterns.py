@@ -2,12 +2,13 @@
 
 Levels as the paper names them: lag (which platform moves first -- GitHub, Hub or together -- and
 whether the delay is short or long), synchronization type (full, partial or no overlap of the two
-activity periods) and intensity (rare, sporadic or frequent co-change). The paper publishes three
-pattern names with their meaning -- Disperse (partial overlap, long delays; the most common),
-Sparse (the other dominant partially synchronized pattern) and Frequent (sustained overlap) -- and
-states that the combinations give 8 patterns. The remaining five names and the exact decision
-order below are this project's documented choice (docs/sync.md): every pair with commits on both
-sides lands in exactly one of the 8.
+activity periods) and intensity (rare, sporadic or frequent co-change). The paper and its
+replication package name five patterns -- Disperse (partial overlap, long delays; 39.4%, the most
+common), Sparse (the other dominant partially synchronized pattern), Frequent (sustained overlap;
+2.5%), Rare Disjoint (virtually no alignment; 3.7%) and Sporadic Disjoint (delays beyond 127 days)
+-- and state that the combinations give 8. The other three names and the exact decision order
+below are this project's documented choice (docs/sync.md): every pair with commits on both sides
+lands in exactly one of the 8.
 """
 
 from __future__ import annotations
@@ -52,13 +53,14 @@ def pattern_expr() -> pl.Expr:
     full, partial = pl.col("sync_type") == "full", pl.col("sync_type") == "partial"
     frequent, long_lag = pl.col("intensity") == "frequent", pl.col("lag_class") == "long"
     return (
-        pl.when(pl.col("sync_type") == "none").then(pl.lit("Detached synchronization"))
+        pl.when((pl.col("sync_type") == "none") & (pl.col("intensity") == "rare"))
+        .then(pl.lit("Rare disjoint synchronization"))
+        .when(pl.col("sync_type") == "none").then(pl.lit("Sporadic disjoint synchronization"))
         .when(full & frequent).then(pl.lit("Frequent synchronization"))
         .when(full & long_lag).then(pl.lit("Delayed synchronization"))
         .when(full).then(pl.lit("Steady synchronization"))
         .when(partial & frequent).then(pl.lit("Clustered synchronization"))
         .when(partial & long_lag).then(pl.lit("Disperse synchronization"))
-        .when(pl.col("intensity") == "rare").then(pl.lit("Sparse synchronization"))
-        .otherwise(pl.lit("Intermittent synchronization"))
+        .otherwise(pl.lit("Sparse synchronization"))
         .alias("pattern")
     )

@@ -12,6 +12,7 @@ create table if not exists core.sync_pairs (
     sync_type         varchar check (sync_type in ('full', 'partial', 'none')),
     intensity         varchar check (intensity in ('rare', 'sporadic', 'frequent')),
     leader            varchar check (leader in ('github', 'hub', 'together')),
+    first_mover       varchar check (first_mover in ('github', 'hub', 'same day')),  -- whose first commit came first
     lag_class         varchar check (lag_class in ('short', 'long')),
     lag_days          double,                  -- median signed delay of Hub commits behind GitHub (> 0: GitHub first)
     overlap           double,                  -- shared share of the two activity spans, 0..1

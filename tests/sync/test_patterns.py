@@ -24,16 +24,19 @@ EVERY_20 = [20 * i for i in range(10)]
         ([0, 15, 30, 45, 60, 75, 90, 100], [0, 100], "Steady synchronization",
          dict(sync_type="full", intensity="sporadic", lag_class="short")),
         ([0, 50, 100], [12, 62, 100], "Delayed synchronization",
-         dict(sync_type="full", intensity="sporadic", leader="github", lag_class="long", lag_days=12.0)),
+         dict(sync_type="full", intensity="sporadic", leader="github", first_mover="github", lag_class="long",
+              lag_days=12.0)),
         ([0, 50, 100], [45, 50, 55], "Clustered synchronization",
          dict(sync_type="partial", intensity="frequent")),
         ([0, 50, 100], [60, 160], "Disperse synchronization",
          dict(sync_type="partial", intensity="rare", leader="github", lag_class="long", lag_days=35.0)),
         (EVERY_10, [100, 102, 400], "Sparse synchronization",
          dict(sync_type="partial", intensity="rare", leader="github", lag_class="short", lag_days=2.0)),
-        (EVERY_20, [100, 102, 400], "Intermittent synchronization",
+        (EVERY_20, [100, 102, 400], "Sparse synchronization",
          dict(sync_type="partial", intensity="sporadic", lag_class="short")),
-        ([0, 10], [30, 40], "Detached synchronization", dict(sync_type="none", intensity="rare")),
+        ([0, 3, 9], [12, 20, 25], "Sporadic disjoint synchronization",
+         dict(sync_type="none", intensity="sporadic", first_mover="github")),
+        ([0, 10], [30, 40], "Rare disjoint synchronization", dict(sync_type="none", intensity="rare")),
     ],
 )
 def test_each_pattern_from_a_hand_built_pair(classify, gh_days, hub_days, pattern, expect):
@@ -45,7 +48,9 @@ def test_each_pattern_from_a_hand_built_pair(classify, gh_days, hub_days, patter
 
 def test_the_eight_patterns_are_distinct_and_all_reachable():
     assert len(set(PATTERN_NAMES)) == 8
-    assert {"Disperse synchronization", "Sparse synchronization", "Frequent synchronization"} <= set(PATTERN_NAMES)
+    named_by_the_paper = {"Disperse synchronization", "Sparse synchronization", "Frequent synchronization",
+                          "Rare disjoint synchronization", "Sporadic disjoint synchronization"}
+    assert named_by_the_paper <= set(PATTERN_NAMES)
 
 
 def _levels(**values: float) -> dict:
@@ -87,9 +92,10 @@ def test_both_sides_of_each_threshold(values, column, level):
         (dict(overlap=0.8, co_change_share=0.4999, lag_days=7.0), "Steady synchronization"),
         (dict(overlap=0.8, co_change_share=0.4999, lag_days=7.0001), "Delayed synchronization"),
         (dict(overlap=0.5, co_change_share=0.3, lag_days=-7.0001), "Disperse synchronization"),
-        (dict(overlap=0.5, co_change_share=0.3, lag_days=7.0), "Intermittent synchronization"),
+        (dict(overlap=0.5, co_change_share=0.4999, lag_days=7.0), "Sparse synchronization"),
         (dict(overlap=0.5, co_change_share=0.1999, lag_days=7.0), "Sparse synchronization"),
-        (dict(overlap=0.0, co_change_share=0.9, lag_days=0.0), "Detached synchronization"),
+        (dict(overlap=0.0, co_change_share=0.2, lag_days=0.0), "Sporadic disjoint synchronization"),
+        (dict(overlap=0.0, co_change_share=0.1999, lag_days=0.0), "Rare disjoint synchronization"),
     ],
 )
 def test_pattern_boundaries(values, pattern):
@@ -117,7 +123,8 @@ def test_invalid_thresholds_are_rejected():
 
 def test_hub_moving_first_gives_negative_lag(classify):
     row = classify([30, 60, 90], [0, 20, 50, 80])
-    assert row["leader"] == "hub" and row["lag_days"] < 0
+    assert row["leader"] == "hub" and row["lag_days"] < 0 and row["first_mover"] == "hub"
+    assert classify([0.1], [0.2])["first_mover"] == "same day"
 
 
 def test_identical_timestamps_are_fully_synchronized(classify):

@@ -49,7 +49,7 @@ def test_pairs_table_classifies_every_variant(studied: Warehouse):
     assert set(rows) == {"alpha/bert", "beta/gpt", "beta/gpt-large", "gamma/t5"}
     assert rows["alpha/bert"]["pattern"] == "Frequent synchronization"
     assert rows["beta/gpt"]["pattern"] == "Disperse synchronization"
-    assert rows["beta/gpt-large"]["pattern"] == "Detached synchronization"
+    assert rows["beta/gpt-large"]["pattern"] == "Rare disjoint synchronization"
     assert rows["gamma/t5"]["status"] == "excluded" and rows["gamma/t5"]["reason"] == "no Hub commits"
 
 
@@ -91,7 +91,7 @@ def test_rq2_lists_all_eight_patterns_with_shares_of_classified_pairs(studied: W
     assert rq2.height == 8
     counts = dict(zip(rq2["pattern"], rq2["n_pairs"], strict=True))
     assert counts["Frequent synchronization"] == 1 and counts["Disperse synchronization"] == 1
-    assert counts["Detached synchronization"] == 1 and sum(counts.values()) == 3
+    assert counts["Rare disjoint synchronization"] == 1 and sum(counts.values()) == 3
     assert math.isclose(rq2["share"].sum(), 1.0)
 
 
