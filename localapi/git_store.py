@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from assets.ingest.gitlog import decode  # the same decoding as the ingest stage's reader
+
 _FIELDS = "%H%x00%P%x00%an%x00%ae%x00%at%x00%aI%x00%cn%x00%ce%x00%ct%x00%cI%x00%B"
 
 
@@ -32,14 +34,6 @@ class GitCommit:
     @property
     def title(self) -> str:
         return self.message.split("\n", 1)[0]
-
-
-def decode(raw: bytes) -> str:
-    """UTF-8 when valid, else Latin-1: never fails and never drops bytes."""
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return raw.decode("latin-1")
 
 
 def _git(git_dir: Path, *args: str) -> bytes:

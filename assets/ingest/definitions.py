@@ -1,5 +1,7 @@
-"""The ingest stage's assets and checks, collected for the code location."""
+"""The ingest stage's assets, collected for the code location."""
 
 import dagster as dg
 
-defs = dg.Definitions()
+from assets.ingest.assets import commits, discover_families
+
+defs = dg.Definitions(assets=[discover_families, commits])

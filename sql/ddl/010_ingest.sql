@@ -77,3 +77,7 @@ create table if not exists raw.repo_state (
     checked_at  timestamptz not null,
     primary key (family_key, platform, repo)
 );
+
+-- Added by the ingest stage (after the contract above was fixed; columns are only ever added).
+-- Why a scanned model has no family: no/malformed/library-only links, or the linked repo is missing.
+alter table raw.hub_models add column if not exists link_issue varchar;

@@ -1,0 +1,222 @@
+"""Family discovery: pre-trained language models on the Hub, grouped by their upstream GitHub repository.
+
+As in the sync study: models whose pipeline tag is an NLP task, downloaded at least ``min_downloads``
+times, whose card (metadata, else README) links a GitHub repository; Hub variants linking the same
+repository (after GitHub renames) form one family, keyed by :func:`orchestration.partitions.repo_key`
+of the repository's current name. Every scanned model is kept in ``raw.hub_models`` with the reason
+it has no family (``link_issue``), so exclusions can be audited.
+
+Network functions (``scan_hub``, ``resolve_github``) are separate from the frame builders, which are
+pure and tested on their own.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import islice, takewhile
+from typing import Any
+
+import polars as pl
+from github import Github, UnknownObjectException
+from huggingface_hub import HfApi, hf_hub_url
+from huggingface_hub.hf_api import ModelInfo
+from huggingface_hub.utils import build_hf_headers, get_session
+
+from assets.ingest.links import choose_repo, github_links
+from assets.ingest.remote import MAX_WAIT_S, RateLimited, call
+from orchestration.partitions import repo_key
+
+log = logging.getLogger(__name__)
+
+NLP_PIPELINE_TAGS: tuple[str, ...] = (
+    "text-generation",
+    "text2text-generation",
+    "fill-mask",
+    "text-classification",
+    "token-classification",
+    "question-answering",
+    "summarization",
+    "translation",
+    "zero-shot-classification",
+    "sentence-similarity",
+    "feature-extraction",
+    "table-question-answering",
+)
+"""The Hub's natural-language pipeline tags (the study's notion of a language model)."""
+
+HUB_MODELS_SCHEMA = {
+    "repo_id": pl.String, "family_key": pl.String, "github_repo": pl.String, "github_links": pl.List(pl.String),
+    "link_issue": pl.String, "pipeline_tag": pl.String, "library_name": pl.String, "downloads": pl.Int64,
+    "likes": pl.Int64, "created_at": pl.Datetime("us", "UTC"), "last_modified": pl.Datetime("us", "UTC"),
+    "tags": pl.List(pl.String), "base_model": pl.List(pl.String), "gated": pl.String, "sha": pl.String,
+    "discovered_at": pl.Datetime("us", "UTC"),
+}
+GITHUB_REPOS_SCHEMA = {
+    "full_name": pl.String, "requested_name": pl.String, "family_key": pl.String, "stars": pl.Int64,
+    "forks": pl.Int64, "contributors": pl.Int32, "created_at": pl.Datetime("us", "UTC"),
+    "pushed_at": pl.Datetime("us", "UTC"), "default_branch": pl.String, "description": pl.String,
+    "fetched_at": pl.Datetime("us", "UTC"),
+}
+
+
+@dataclass(frozen=True)
+class Discovery:
+    """The four tables discovery writes, replaced together."""
+
+    hub_models: pl.DataFrame
+    github_repos: pl.DataFrame
+    families: pl.DataFrame
+    variants: pl.DataFrame
+
+
+def scan_hub(api: HfApi, tags: Sequence[str], min_downloads: int, max_per_tag: int) -> list[ModelInfo]:
+    """Models of each pipeline tag with at least ``min_downloads``, most downloaded first.
+
+    Listing is sorted by downloads, so it stops at the first model under the threshold: the request
+    count follows the number of qualifying models, not the size of the Hub.
+    """
+    found: dict[str, ModelInfo] = {}
+    for tag in tags:
+        def listing() -> list[ModelInfo]:
+            models = api.list_models(pipeline_tag=tag, sort="downloads", full=True, cardData=True)
+            return list(islice(takewhile(lambda m: (m.downloads or 0) >= min_downloads, models), max_per_tag))
+
+        for model in call(listing, f"Hub listing of pipeline_tag={tag}"):
+            found.setdefault(model.id, model)
+    return list(found.values())
+
+
+def readme_text(api: HfApi, repo_id: str) -> str | None:
+    """The model card's README, or None when it cannot be read (missing, gated, private)."""
+    url = hf_hub_url(repo_id, "README.md", endpoint=api.endpoint)
+
+    def get() -> str | None:
+        resp = get_session().get(url, headers=build_hf_headers(token=api.token), follow_redirects=True)
+        if resp.status_code >= 500:
+            resp.raise_for_status()
+        return resp.text if resp.status_code == 200 else None
+
+    return call(get, f"README of {repo_id}")
+
+
+def card_links(api: HfApi, model: ModelInfo) -> tuple[list[str], str | None, str | None]:
+    """(every GitHub link found, the chosen upstream repository, why none was chosen)."""
+    card = _card(model)
+    links = github_links(card)
+    chosen, issue = choose_repo(links, model.author or model.id.split("/")[0])
+    if chosen is None:
+        readme = readme_text(api, model.id)
+        if readme:
+            links = github_links(card, readme)
+            chosen, issue = choose_repo(links, model.author or model.id.split("/")[0])
+    return links, chosen, issue
+
+
+def _card(model: ModelInfo) -> dict[str, Any]:
+    """The card metadata as a plain dict (``ModelCardData`` is not a mapping)."""
+    return model.card_data.to_dict() if model.card_data is not None else {}
+
+
+def resolve_github(gh: Github, names: Iterable[str], fetched_at: datetime) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """Metadata of each linked repository (following renames); and ``{name: why unusable}`` for the rest."""
+    rows: list[dict[str, Any]] = []
+    missing: dict[str, str] = {}
+    for name in sorted(set(names)):
+        try:
+            repo = call(lambda: gh.get_repo(name), f"GitHub repository {name}")
+        except UnknownObjectException:
+            missing[name] = f"linked GitHub repository {name} does not exist (or is private)"
+            continue
+        if not repo.full_name:  # a truncated body parses to an object without fields
+            raise RuntimeError(f"GitHub answered an unreadable body for {name}")
+        contributors = call(lambda: repo.get_contributors().totalCount, f"contributors of {repo.full_name}")
+        rows.append({
+            "full_name": repo.full_name,
+            "requested_name": name if name.lower() != repo.full_name.lower() else None,
+            "family_key": repo_key(repo.full_name),
+            "stars": repo.stargazers_count,
+            "forks": repo.forks_count,
+            "contributors": contributors,
+            "created_at": repo.created_at,
+            "pushed_at": repo.pushed_at,
+            "default_branch": repo.default_branch,
+            "description": repo.description,
+            "fetched_at": fetched_at,
+        })
+        respect_github_limit(gh)
+    return rows, missing
+
+
+def respect_github_limit(gh: Github, needed: int = 2) -> None:
+    """Read the limit GitHub reported in its last answer; wait for a near reset, else fail clearly."""
+    remaining, _limit = gh.rate_limiting
+    if remaining >= needed:
+        return
+    wait = max(0.0, gh.rate_limiting_resettime - time.time()) + 1
+    if wait > MAX_WAIT_S:
+        raise RateLimited(
+            f"GitHub rate limit used up ({remaining} left), resets in {wait:.0f}s; "
+            "the step will be retried by its retry policy; GITHUB_TOKEN raises the limit to 5,000/hour"
+        )
+    log.warning("GitHub rate limit nearly used up; waiting %.0fs for the reset", wait)
+    time.sleep(wait)
+
+
+def model_row(model: ModelInfo, links: list[str], chosen: str | None, issue: str | None, at: datetime) -> dict[str, Any]:
+    """One ``raw.hub_models`` row (``family_key`` filled once GitHub has been resolved)."""
+    base = _card(model).get("base_model")
+    if base is None:
+        base = [t.split(":", 1)[1] for t in model.tags or [] if t.startswith("base_model:") and t.count(":") == 1]
+    return {
+        "repo_id": model.id,
+        "family_key": None,
+        "github_repo": chosen,
+        "github_links": links,
+        "link_issue": issue,
+        "pipeline_tag": model.pipeline_tag,
+        "library_name": model.library_name,
+        "downloads": model.downloads,
+        "likes": model.likes,
+        "created_at": model.created_at,
+        "last_modified": model.last_modified,
+        "tags": list(model.tags or []),
+        "base_model": [base] if isinstance(base, str) else list(base or []),
+        "gated": str(model.gated).lower() if model.gated is not None else None,
+        "sha": model.sha,
+        "discovered_at": at,
+    }
+
+
+def build_tables(models: list[dict[str, Any]], repos: list[dict[str, Any]], missing: dict[str, str],
+                 previous_families: pl.DataFrame, at: datetime) -> Discovery:
+    """Join models to resolved repositories; families keep the ``first_seen`` of earlier discoveries."""
+    by_requested = {r["requested_name"] or r["full_name"]: r for r in repos}
+    by_requested |= {r["full_name"]: r for r in repos}
+    lowered = {k.lower(): v for k, v in by_requested.items()}
+    for m in models:
+        repo = lowered.get((m["github_repo"] or "").lower())
+        if repo is not None:
+            m["family_key"] = repo["family_key"]
+        elif m["github_repo"]:
+            m["link_issue"] = missing.get(m["github_repo"], f"GitHub repository {m['github_repo']} unavailable")
+    hub_models = pl.DataFrame(models, schema=HUB_MODELS_SCHEMA)
+    github_repos = pl.DataFrame(list({r["full_name"]: r for r in repos}.values()), schema=GITHUB_REPOS_SCHEMA)
+    variants = hub_models.filter(pl.col("family_key").is_not_null()).select("family_key", "repo_id").sort("family_key", "repo_id")
+    first_seen = dict(zip(previous_families["family_key"], previous_families["first_seen"])) if previous_families.height else {}
+    families = (
+        hub_models.filter(pl.col("family_key").is_not_null())
+        .group_by("family_key")
+        .agg(pl.len().cast(pl.Int32).alias("n_variants"), pl.col("downloads").sum().alias("downloads"))
+        .join(github_repos.select("family_key", pl.col("full_name").alias("github_repo")), on="family_key")
+        .with_columns(
+            pl.col("family_key").map_elements(lambda k: first_seen.get(k, at), return_dtype=pl.Datetime("us", "UTC")).alias("first_seen")
+        )
+        .select("family_key", "github_repo", "n_variants", "downloads", "first_seen")
+        .sort("family_key")
+    )
+    used = set(families["family_key"])
+    return Discovery(hub_models, github_repos.filter(pl.col("family_key").is_in(used)), families, variants)
