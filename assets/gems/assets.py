@@ -209,12 +209,11 @@ class LeaderboardConfig(dg.Config):
 )
 def gem_leaderboard(context: dg.AssetExecutionContext, config: LeaderboardConfig, warehouse: Warehouse) -> dg.MaterializeResult:
     key = context.partition_key
-    with warehouse.get_connection() as con:
-        sql = warehouse_sql("gems_leaderboard_inputs.sql")
-        cands = con.execute(sql["candidates"], [key]).pl()
-        scores = con.execute(sql["scores"], [key, config.task]).pl()
-        failures = con.execute(sql["failures"], [key, config.task]).pl()
-        picks = con.execute(sql["picks"], [key, config.task]).pl()
+    sql = warehouse_sql("gems_leaderboard_inputs.sql")
+    cands = warehouse.query(sql["candidates"], [key])
+    scores = warehouse.query(sql["scores"], [key, config.task])
+    failures = warehouse.query(sql["failures"], [key, config.task])
+    picks = warehouse.query(sql["picks"], [key, config.task])
     board = build_leaderboard(cands, scores, failures, picks, popular_share=config.popular_share, alpha=config.alpha)
     frame = board.with_columns(pl.lit(key).alias("base_key"), pl.lit(config.task).alias("task"))
     warehouse.replace("out.gem_leaderboard", {"base_key": key, "task": config.task}, frame)

@@ -60,7 +60,7 @@ def load(path: Path, device: torch.device, dtype: torch.dtype) -> Loaded:
         raise CandidateFailed("no config.json in the repository")
     if "auto_map" in json.loads(config.read_text()):
         raise CandidateFailed("requires trust_remote_code (custom modelling code is not run)")
-    if not any(path.glob(g) for g in WEIGHT_FILES):
+    if not any(any(path.glob(g)) for g in WEIGHT_FILES):
         raise CandidateFailed("no weights (no *.safetensors or pytorch_model*.bin)")
     try:
         tokenizer = AutoTokenizer.from_pretrained(path)
