@@ -9,7 +9,10 @@ from assets.gems import definitions as gems
 from assets.ingest import definitions as ingest
 from assets.label import definitions as label
 from assets.sync import definitions as sync
+from orchestration.jobs import JOBS
 from orchestration.resources import default_resources
+from orchestration.schedules import SCHEDULES
+from orchestration.sensors import SENSORS
 
 defs = dg.Definitions.merge(
     ingest.defs,
@@ -17,4 +20,5 @@ defs = dg.Definitions.merge(
     sync.defs,
     gems.defs,
     dg.Definitions(resources=default_resources()),
+    dg.Definitions(jobs=JOBS, schedules=SCHEDULES, sensors=SENSORS),
 )
