@@ -16,6 +16,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import polars as pl  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 _COLORS = {"github": "#24292f", "hub": "#ff9d00"}
 
@@ -36,6 +37,7 @@ def pattern_distribution(patterns: pl.DataFrame) -> str:
     total = max(int(rows["n_pairs"].sum()), 1)
     for bar, n in zip(bars, rows["n_pairs"].to_list(), strict=True):
         ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, f" {n} ({100 * n / total:.1f}%)", va="center")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("pairs (Hub variant, GitHub repository)")
     ax.set_title("Synchronization patterns (RQ2)")
     ax.margins(x=0.25)
@@ -56,7 +58,7 @@ def family_timelines(timeline: pl.DataFrame, pairs: pl.DataFrame, family_key: st
         for shared, face in ((True, color), (False, "none")):
             part = frame.filter(pl.col("shared") == shared)
             if part.height:
-                ax.scatter(part["commit_time"].to_list(), [y] * part.height, s=18, marker="o",
+                ax.scatter(part["commit_time"].to_list(), [y] * part.height, s=28, marker="o",
                            facecolors=face, edgecolors=color, linewidths=0.8)
     ax.set_yticks(range(len(rows)), [label for label, _ in reversed(rows)], fontsize=8)
     ax.set_title(f"{family_key}: commits over time (filled = shared, hollow = isolated)", fontsize=9)
