@@ -50,6 +50,8 @@ def load_task_file(path: str | Path, name: str, scorer: str) -> Task:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"task file {path} does not exist")
+    if path.suffix != ".parquet" and not path.read_text().strip():
+        raise ValueError(f"task file {path} has no queries")
     try:
         frame = pl.read_parquet(path) if path.suffix == ".parquet" else pl.read_ndjson(path)
     except Exception as exc:
