@@ -62,7 +62,8 @@ def _metadata(frame: pl.DataFrame, **extra: object) -> dict[str, object]:
 @dg.asset(
     key=["core", "sync_pairs"],
     partitions_def=FAMILIES,
-    deps=[dg.AssetKey(["raw", "commits"]), dg.AssetKey(["core", "labelled_commits"])],
+    deps=[dg.AssetKey(["raw", "commits"]), dg.AssetKey(["core", "labelled_commits"]),
+          dg.AssetKey(["core", "families"]), dg.AssetKey(["core", "variants"])],
     group_name=GROUP,
     kinds=KINDS,
     pool="duckdb",
@@ -139,7 +140,8 @@ rq3_jaccard = sql_table_asset(
     "RQ3 (arXiv:2508.10157): Jaccard similarity of GitHub's and the Hub's change-category sets, per pair and family.",
 )
 rq3_patterns = sql_table_asset(
-    "sync_rq3_patterns", [["core", "sync_pairs"], ["out", "sync_rq3_jaccard"]],
+    "sync_rq3_patterns", [["core", "sync_pairs"], ["out", "sync_rq3_jaccard"], ["raw", "hub_models"],
+                          ["raw", "github_repos"]],
     "RQ3 (arXiv:2508.10157): average lag, Jaccard, contributors and age per pattern.",
 )
 family_report = sql_table_asset(
@@ -150,7 +152,7 @@ family_report = sql_table_asset(
 
 @dg.asset(
     key=["out", "sync_rq3_groups"],
-    deps=[dg.AssetKey(["core", "sync_pairs"])],
+    deps=[dg.AssetKey(["core", "sync_pairs"]), dg.AssetKey(["raw", "hub_models"]), dg.AssetKey(["raw", "github_repos"])],
     group_name=GROUP,
     kinds=KINDS,
     pool="duckdb",
