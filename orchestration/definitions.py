@@ -10,15 +10,19 @@ from assets.ingest import definitions as ingest
 from assets.label import definitions as label
 from assets.sync import definitions as sync
 from orchestration.jobs import JOBS
+from orchestration.policies import with_policies
 from orchestration.resources import default_resources
 from orchestration.schedules import SCHEDULES
 from orchestration.sensors import SENSORS
+from orchestration.snapshot import read_snapshot_sensor
 
-defs = dg.Definitions.merge(
+# Owners, tags and automation conditions of every stage's assets are set in one place: policies.py.
+defs = with_policies(dg.Definitions.merge(
     ingest.defs,
     label.defs,
     sync.defs,
     gems.defs,
     dg.Definitions(resources=default_resources()),
     dg.Definitions(jobs=JOBS, schedules=SCHEDULES, sensors=SENSORS),
-)
+    dg.Definitions(sensors=[read_snapshot_sensor]),
+))

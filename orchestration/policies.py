@@ -1,0 +1,97 @@
+"""Operating policies applied in one place over every stage's assets: owners, tags, automation.
+
+Stages describe *what* an asset is (key, group, kinds, partitions, the ``hubscope/cost`` tag);
+this module decides *who owns it* and *when it runs by itself*, so the whole automation story can
+be read, reviewed and changed here:
+
+- **ingest** runs on its own sensor (new families) and daily schedule, so it carries no condition.
+- **label** rules follow new commits per family (``eager``); anything tagged ``hubscope/cost: llm``
+  never runs by itself, whatever its stage says: tokens are spent on demand only.
+- **sync** per-family pairs follow new labels (``eager``); the study tables (unpartitioned, read
+  across all families) follow any family's update without waiting for every family to exist.
+- **gems** evaluation (GPU) runs on demand or from its slow schedule; the leaderboard follows it.
+
+Every asset gets a ``hubscope/automation`` tag naming its policy, so the UI can filter by it.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+
+import dagster as dg
+
+COST_TAG = "hubscope/cost"
+AUTOMATION_TAG = "hubscope/automation"
+
+GROUP_OWNERS: Mapping[str, tuple[str, ...]] = {
+    "ingest": ("team:hubscope-ingest",),
+    "label": ("team:hubscope-label",),
+    "sync": ("team:hubscope-sync",),
+    "gems": ("team:hubscope-gems",),
+}
+"""Owners per stage, shown on every asset page and usable in selections (``owner:team:...``)."""
+
+ON_DEMAND_KINDS = frozenset({"pytorch"})
+"""Kinds whose assets need an accelerator: never materialized by automation."""
+
+EAGER = dg.AutomationCondition.eager()
+"""Run a partition when its upstream partition has new data (and nothing upstream is running)."""
+
+STUDY = (
+    dg.AutomationCondition.eager().without(~dg.AutomationCondition.any_deps_missing()).with_label("follows families")
+)
+"""Cross-family study tables: follow any family's update; a family not yet ingested does not block."""
+
+
+def automation_policy(spec: dg.AssetSpec) -> tuple[str, dg.AutomationCondition | None]:
+    """The policy name and automation condition for one asset (None: runs only when asked).
+
+    Rules, first match wins: LLM cost -> on demand; ingest -> its sensor and schedule; GPU kinds or
+    unknown groups -> on demand; label/sync partitions -> eager; sync study tables -> follow
+    families; the gems leaderboard -> eager after each evaluation; other gems assets -> on demand.
+    """
+    tags = spec.tags or {}
+    group = spec.group_name or ""
+    if tags.get(COST_TAG) == "llm":
+        return "on-demand-llm", None
+    if group == "ingest":
+        return "sensor-and-schedule", None
+    if ON_DEMAND_KINDS & set(spec.kinds or ()):
+        return "on-demand-gpu", None
+    if group in ("label", "sync"):
+        if spec.partitions_def is not None:
+            return "eager", EAGER
+        return "follows-families", STUDY
+    if group == "gems" and spec.key == dg.AssetKey(["out", "gem_leaderboard"]):
+        return "eager", EAGER
+    return "on-demand", None
+
+
+def apply_policy(spec: dg.AssetSpec) -> dg.AssetSpec:
+    """One asset spec with owners, the policy tag and the automation condition set."""
+    name, condition = automation_policy(spec)
+    owners = GROUP_OWNERS.get(spec.group_name or "", ())
+    return spec.replace_attributes(
+        owners=sorted(set(spec.owners or ()) | set(owners)),
+        automation_condition=condition,
+    ).merge_attributes(tags={AUTOMATION_TAG: name})
+
+
+automation_sensor = dg.AutomationConditionSensorDefinition(
+    "hubscope_automation",
+    target=dg.AssetSelection.all(),
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=30,
+    run_tags={"hubscope/warehouse": "write", "hubscope/trigger": "automation"},
+    description="Evaluates every asset's automation condition (see orchestration/policies.py) every 30 s. "
+    "Runs it requests are tagged hubscope/warehouse=write, which dagster.yaml limits across runs.",
+)
+
+
+def with_policies(defs: dg.Definitions) -> dg.Definitions:
+    """``defs`` with every asset spec passed through :func:`apply_policy` and the automation sensor added."""
+    with warnings.catch_warnings():  # map_asset_specs is "preview" in 1.13; its behaviour is tested in tests/ops
+        warnings.simplefilter("ignore", dg.PreviewWarning)
+        mapped = defs.map_asset_specs(func=apply_policy)
+    return dg.Definitions.merge(mapped, dg.Definitions(sensors=[automation_sensor]))

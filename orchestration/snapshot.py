@@ -1,0 +1,129 @@
+"""The analysts' read-only copy of the warehouse, refreshed after every successful run.
+
+DuckDB allows one writer process per file, and a reader holding the live file open blocks every
+run that wants to write (and vice versa). Analysts therefore never open the live file: after each
+successful run a sensor copies the committed state into a fresh file and swaps it in with an atomic
+rename. A reader with the old copy open keeps reading it (the rename does not touch open files);
+the next ``duckdb`` started sees the new one. Each partition is written in one transaction, so a
+copy holds whole partitions only.
+
+The copy is written in DuckDB's v1.4 storage format, so both this project's duckdb 2.0 and the
+``duckdb`` command-line shell from the ``duckdb-cli`` package (1.5) open it::
+
+    .venv/bin/duckdb -readonly data/hubscope-read.duckdb -c "select * from families"
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from orchestration.warehouse import Warehouse
+
+SNAPSHOT_STORAGE_VERSION = "v1.4.0"
+"""Readable by duckdb >= 1.4 clients (the duckdb-cli shell included), written by duckdb 2.0."""
+
+LOCK_WAIT_S = 45.0
+"""How long a refresh waits for a writer to release the live file before giving up (next run retries)."""
+
+
+@dataclass(frozen=True)
+class SnapshotInfo:
+    path: Path
+    tables: int
+    rows: int
+    seconds: float
+
+
+def snapshot_path(database: str | os.PathLike[str]) -> Path:
+    """Where the read-only copy of ``database`` lives: ``HUBSCOPE_READ_DB`` or ``<name>-read.duckdb`` beside it."""
+    configured = os.environ.get("HUBSCOPE_READ_DB")
+    if configured:
+        return Path(configured)
+    live = Path(database)
+    return live.with_name(f"{live.stem}-read{live.suffix or '.duckdb'}")
+
+
+def _quote(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def _attach_live(con: duckdb.DuckDBPyConnection, live: Path, wait_s: float) -> None:
+    """Attach the live file read-only, waiting (bounded) while a run holds the write lock."""
+    deadline = time.monotonic() + wait_s
+    delay = 0.1
+    while True:
+        try:
+            con.execute(f"attach {_quote(live)} as live (read_only)")
+            return
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
+
+
+def refresh_snapshot(database: str | os.PathLike[str], target: Path | None = None, wait_s: float = LOCK_WAIT_S) -> SnapshotInfo:
+    """Copy the committed state of ``database`` into ``target`` and swap it in atomically.
+
+    The live file is held (read-only) only while copying; the copy is built in a temporary file
+    beside the target and renamed over it, so a reader never sees a half-built snapshot. A
+    ``main.snapshot_info`` table records when and from where the copy was made.
+    """
+    live = Path(database)
+    if not live.exists():
+        raise FileNotFoundError(f"warehouse {live} does not exist yet: materialize something first")
+    target = target or snapshot_path(live)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    started = time.perf_counter()
+    con = duckdb.connect()
+    try:
+        _attach_live(con, live, wait_s)
+        con.execute(f"attach {_quote(tmp)} as snap (storage_version '{SNAPSHOT_STORAGE_VERSION}')")
+        con.execute("copy from database live to snap")
+        con.execute("detach live")  # release the live file before anything else
+        counts = con.sql(
+            "select count(*), coalesce(sum(estimated_size), 0) from duckdb_tables() where database_name = 'snap'"
+        ).fetchone()
+        con.execute(
+            "create or replace table snap.main.snapshot_info as "
+            "select ?::timestamptz as refreshed_at, ? as source, ?::int as tables",
+            [datetime.now(UTC), str(live), counts[0] if counts else 0],
+        )
+        con.execute("detach snap")
+    except BaseException:
+        con.close()
+        tmp.unlink(missing_ok=True)
+        raise
+    con.close()
+    os.replace(tmp, target)
+    tables, rows = (int(counts[0]), int(counts[1])) if counts else (0, 0)
+    return SnapshotInfo(target, tables, rows, time.perf_counter() - started)
+
+
+@dg.run_status_sensor(
+    run_status=dg.DagsterRunStatus.SUCCESS,
+    name="hubscope_read_snapshot",
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=15,
+    description="After each successful run, copies the warehouse to the analysts' read-only file "
+    "(data/hubscope-read.duckdb by default) and swaps it in atomically: `duckdb -readonly` on that "
+    "file never blocks a run and never sees a half-written partition.",
+)
+def read_snapshot_sensor(context: dg.RunStatusSensorContext, warehouse: Warehouse) -> dg.SkipReason:
+    try:
+        info = refresh_snapshot(warehouse.database)
+    except (FileNotFoundError, duckdb.IOException) as exc:
+        return dg.SkipReason(f"snapshot not refreshed after run {context.dagster_run.run_id}: {exc}")
+    context.log.info(f"snapshot {info.path}: {info.tables} tables in {info.seconds:.2f}s")
+    return dg.SkipReason(
+        f"refreshed {info.path} ({info.tables} tables, {info.seconds:.2f}s) after run {context.dagster_run.run_id}"
+    )
