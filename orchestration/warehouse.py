@@ -88,51 +88,41 @@ class Warehouse(DuckDBResource):
         with self.get_connection() as con:
             return con.sql(sql, params=params or None).pl()
 
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection inside one transaction: committed on success, rolled back on any error."""
+        with self.get_connection() as con:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                yield con
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+
     def replace(self, table: str, where: Mapping[str, Any], frame: pl.DataFrame) -> int:
         """Replace the rows of ``table`` matching ``where`` (e.g. one partition) by ``frame``, atomically.
 
         Columns are matched by name, so the DDL's column order never matters; a column the DDL
         lacks is an error rather than a silent drop.
         """
-        with self.get_connection() as con:
-            con.execute("BEGIN TRANSACTION")
-            try:
-                clause = " and ".join(f'"{col}" = ?' for col in where) or "true"
-                con.execute(f"delete from {table} where {clause}", list(where.values()))
-                _insert(con, table, frame)
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
-        return frame.height
+        return self.replace_many(where, {table: frame})[table]
 
     def replace_many(self, where: Mapping[str, Any], frames: Mapping[str, pl.DataFrame]) -> dict[str, int]:
         """:meth:`replace` for several tables (e.g. one partition's rows and their details) in one transaction."""
-        with self.get_connection() as con:
-            con.execute("BEGIN TRANSACTION")
-            try:
-                clause = " and ".join(f'"{col}" = ?' for col in where) or "true"
-                for table, frame in frames.items():
-                    con.execute(f"delete from {table} where {clause}", list(where.values()))
-                    _insert(con, table, frame)
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
+        clause = " and ".join(f'"{col}" = ?' for col in where) or "true"
+        with self.transaction() as con:
+            for table, frame in frames.items():
+                con.execute(f"delete from {table} where {clause}", list(where.values()))
+                _insert(con, table, frame)
         return {table: frame.height for table, frame in frames.items()}
 
     def append(self, table: str, frame: pl.DataFrame) -> int:
         """Insert ``frame`` into ``table`` in one transaction (rows whose primary key exists are skipped)."""
         if frame.is_empty():
             return 0
-        with self.get_connection() as con:
-            con.execute("BEGIN TRANSACTION")
-            try:
-                _insert(con, table, frame, on_conflict="do nothing")
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
+        with self.transaction() as con:
+            _insert(con, table, frame, on_conflict="do nothing")
         return frame.height
 
 
