@@ -90,7 +90,7 @@ def refresh_snapshot(database: str | os.PathLike[str], target: Path | None = Non
         con.execute(f"attach {_quote(tmp)} as snap (storage_version '{SNAPSHOT_STORAGE_VERSION}')")
         con.execute("copy from database live to snap")
         con.execute("detach live")  # release the live file before anything else
-        counts = con.sql(
+        counts = con.execute(
             "select count(*), coalesce(sum(estimated_size), 0) from duckdb_tables() where database_name = 'snap'"
         ).fetchone()
         con.execute(

@@ -1,0 +1,73 @@
+-- Stable public names for every table users query, in the default schema, so analysts write
+-- `select * from commits` and keep working when a stage renames or splits its internal tables
+-- (raw/core/out are the pipeline's layers; these views are the contract with people and notebooks).
+-- Views are re-bound at query time: columns a stage adds appear here without editing this file.
+-- List them with: select view_name, comment from duckdb_views() where schema_name = 'main';
+
+-- Ingest: discovery and commit histories.
+create or replace view main.hub_models as select * from raw.hub_models;
+comment on view main.hub_models is 'Hub NLP models over the download threshold, their GitHub links, and why one has no family.';
+create or replace view main.github_repos as select * from raw.github_repos;
+comment on view main.github_repos is 'Upstream GitHub repositories of the families (after renames): stars, forks, contributors, dates.';
+create or replace view main.families as select * from core.families;
+comment on view main.families is 'Model families: one upstream GitHub repository and its Hub variants (family_key = partition key).';
+create or replace view main.variants as select * from core.variants;
+comment on view main.variants is 'Which Hub model belongs to which family.';
+create or replace view main.commits as select * from raw.commits;
+comment on view main.commits is 'Every commit of every family, both platforms: sha, parents, author, UTC times, title, message, files.';
+create or replace view main.repo_state as select * from raw.repo_state;
+comment on view main.repo_state is 'Per repository and family: head, commit count, status (ok/empty/skipped/failed) and why.';
+
+-- Label: the taxonomy and one label per commit.
+create or replace view main.taxonomy as select * from core.taxonomy;
+comment on view main.taxonomy is 'The 15 commit categories and their definitions.';
+create or replace view main.commit_labels as select * from core.commit_labels;
+comment on view main.commit_labels is 'One label per commit: the LLM label where one exists, else the rules label.';
+create or replace view main.labelled_commits as select * from core.labelled_commits;
+comment on view main.labelled_commits is 'Every labeller''s label per commit (rules and llm:<model>), with status and rationale.';
+create or replace view main.gold_predictions as select * from core.gold_predictions;
+comment on view main.gold_predictions is 'Each labeller''s answer on the hand-labelled gold set (agreement, kappa).';
+create or replace view main.commits_with_labels as
+select c.family_key, c.platform, c.repo, c.sha, c.authored_at, c.committed_at, c.author_name, c.title,
+       c.n_files, l.category, l.labeller
+from raw.commits c
+left join core.commit_labels l using (family_key, platform, repo, sha);
+comment on view main.commits_with_labels is 'Commits with their preferred label (category NULL: not labelled yet).';
+
+-- Sync: pairs, patterns and the study's tables.
+create or replace view main.sync_pairs as select * from core.sync_pairs;
+comment on view main.sync_pairs is 'Per GitHub/Hub pair: lag, overlap, intensity and the sync pattern.';
+create or replace view main.sync_timeline as select * from core.sync_timeline;
+comment on view main.sync_timeline is 'Every commit of both timelines of each pair.';
+create or replace view main.sync_pair_context as select * from core.sync_pair_context;
+comment on view main.sync_pair_context is 'Per classified pair: pattern, lag, age, commits and contributors (RQ3 inputs).';
+create or replace view main.sync_patterns as select * from core.sync_patterns;
+comment on view main.sync_patterns is 'The 8 synchronization patterns in reporting order.';
+create or replace view main.sync_rq1_categories as select * from out.sync_rq1_categories;
+comment on view main.sync_rq1_categories is 'RQ1: commit categories per platform.';
+create or replace view main.sync_rq2_patterns as select * from out.sync_rq2_patterns;
+comment on view main.sync_rq2_patterns is 'RQ2: how pairs distribute over the sync patterns.';
+create or replace view main.sync_rq3_groups as select * from out.sync_rq3_groups;
+comment on view main.sync_rq3_groups is 'RQ3: maturity and contributor groups per pattern.';
+create or replace view main.sync_rq3_tests as select * from out.sync_rq3_tests;
+comment on view main.sync_rq3_tests is 'RQ3: statistical tests between groups.';
+create or replace view main.sync_rq3_jaccard as select * from out.sync_rq3_jaccard;
+comment on view main.sync_rq3_jaccard is 'RQ3: Jaccard similarity of category sets between platforms.';
+create or replace view main.sync_rq3_patterns as select * from out.sync_rq3_patterns;
+comment on view main.sync_rq3_patterns is 'RQ3: category make-up per pattern.';
+create or replace view main.sync_family_report as select * from out.sync_family_report;
+comment on view main.sync_family_report is 'One row per family: its pairs, patterns and lags at a glance.';
+
+-- Gems: candidates, evaluation and the leaderboard.
+create or replace view main.base_models as select * from core.base_models;
+comment on view main.base_models is 'Base models whose fine-tune trees are searched (base_key = partition key).';
+create or replace view main.gem_candidates as select * from raw.gem_candidates;
+comment on view main.gem_candidates is 'Fine-tunes of each base model with downloads, likes and dates.';
+create or replace view main.gem_outcomes as select * from core.gem_outcomes;
+comment on view main.gem_outcomes is 'Stored per-query evaluation outcomes (task, model, revision, query).';
+create or replace view main.gem_rounds as select * from core.gem_rounds;
+comment on view main.gem_rounds is 'Search rounds per strategy: survivors and queries spent.';
+create or replace view main.gem_picks as select * from core.gem_picks;
+comment on view main.gem_picks is 'What each search strategy picked and at what cost.';
+create or replace view main.gem_leaderboard as select * from out.gem_leaderboard;
+comment on view main.gem_leaderboard is 'Per base model and task: accuracy with CI, popularity ranks, and which candidates are hidden gems.';
