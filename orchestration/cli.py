@@ -1,20 +1,171 @@
-"""The ``hubscope`` command: the demo, and day-to-day operations from a terminal."""
+"""The ``hubscope`` command: the demo, and day-to-day operations from a terminal.
+
+    hubscope demo                                   offline demo (local API server, sample data)
+    hubscope ui [--offline] [--port 3000]           the Dagster UI + daemon on data/dagster_home
+    hubscope add-family OWNER/REPO --hub ID [...]   register a family discovery did not find
+    hubscope materialize --family KEY [--select S]  run a selection for one or more families
+    hubscope backfill [--select S] [--all]          every family (or base model), one run each
+    hubscope snapshot                               refresh the analysts' read-only copy now
+
+Runs use the instance in ``DAGSTER_HOME`` (default ``data/dagster_home``) so they show in the UI,
+and print progress as steps start, finish and materialize. See docs/operations.md.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
+import signal
+import subprocess
 import sys
+from pathlib import Path
+
+from orchestration.warehouse import ROOT
+
+
+def _add_run_args(p: argparse.ArgumentParser, many: bool) -> None:
+    p.add_argument("--select", help="Dagster asset selection, e.g. 'group:label', 'key:core/sync_pairs+' "
+                   "(default: every family asset except LLM ones, then the study tables downstream)")
+    target = p.add_mutually_exclusive_group()
+    target.add_argument("--family", action="append", default=[], metavar="KEY", help="family key or owner/repo (repeatable)")
+    target.add_argument("--base-model", action="append", default=[], metavar="KEY", help="base model partition (gems)")
+    if many:
+        p.add_argument("--all", action="store_true", help="every partition the instance knows (default for backfill)")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hubscope", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("demo", help="offline demo: local API server, sample data, every stage materialized")
+
+    ui = sub.add_parser("ui", help="start `dagster dev` (UI + daemon: sensors, schedules, automation) on data/dagster_home")
+    ui.add_argument("--offline", action="store_true", help="also serve the demo's sample (data/localapi) and point the clients at it")
+    ui.add_argument("--host", default="127.0.0.1")
+    ui.add_argument("--port", type=int, default=3000)
+
+    add = sub.add_parser("add-family", help="register a family by hand and add its partition")
+    add.add_argument("github_repo", help="upstream GitHub repository, owner/repo")
+    add.add_argument("--hub", action="append", default=[], required=True, metavar="ID", help="Hub model id of a variant (repeatable)")
+    add.add_argument("--materialize", action="store_true", help="then run the family's assets at once")
+
+    mat = sub.add_parser("materialize", help="run a selection for given families or base models, with progress")
+    _add_run_args(mat, many=False)
+    back = sub.add_parser("backfill", help="run a selection for every known family (or base model), one run per partition")
+    _add_run_args(back, many=True)
+    sub.add_parser("snapshot", help="refresh the read-only copy analysts query (data/hubscope-read.duckdb)")
+    return parser
+
+
+def _load() -> tuple[object, object]:
+    """The instance (after DAGSTER_HOME is set) and the code location (imported only now: it reads the env)."""
+    import dagster as dg
+
+    from orchestration.runner import prepare_home
+
+    prepare_home()
+    from orchestration.definitions import defs
+
+    return dg.DagsterInstance.get(), defs
+
+
+def _run(args: argparse.Namespace) -> int:
+    from orchestration.partitions import BASE_MODELS, FAMILIES
+    from orchestration.runner import plan_selection, register_families, resolve_partition_keys, run_plan
+    from orchestration.snapshot import refresh_snapshot
+
+    instance, defs = _load()
+    partitions = BASE_MODELS if args.base_model else FAMILIES if (args.family or args.command == "backfill") else None
+    given = args.base_model or args.family
+    every = args.command == "backfill" and (getattr(args, "all", False) or not given)
+    with instance:
+        keys = resolve_partition_keys(instance, partitions, given, every) if partitions else []
+        plan = plan_selection(defs, args.select, partitions, keys)
+        failed = run_plan(defs, instance, plan)
+        database = defs.resources["warehouse"].database
+        added = register_families(instance, database)
+    if added:
+        print(f"{len(added)} new family partition(s): {', '.join(added)}")
+    if Path(database).exists():
+        info = refresh_snapshot(database)
+        print(f"snapshot for SQL: {info.path} ({info.tables} tables)")
+    if failed:
+        print(f"{len(failed)} run(s) failed: {', '.join(failed)}; see the UI's Runs page (hubscope ui)", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _add_family(args: argparse.Namespace) -> int:
+    from orchestration.runner import add_family
+
+    instance, defs = _load()
+    with instance:
+        family = add_family(defs.resources["warehouse"], instance, args.github_repo, args.hub)
+    print(f"family {family.family_key}: {family.github_repo} + {len(family.hub_variants)} Hub variant(s) added")
+    if args.materialize:
+        return _run(argparse.Namespace(command="materialize", select=None, family=[family.family_key], base_model=[]))
+    print(f"next: hubscope materialize --family {family.family_key}")
+    return 0
+
+
+def _ui(args: argparse.Namespace) -> int:
+    """Run ``dagster dev`` in its own process group; with --offline, the local API server too."""
+    from orchestration.runner import prepare_home
+
+    home = prepare_home()
+    env = dict(os.environ, DAGSTER_HOME=str(home))
+    api = None
+    if args.offline:
+        from localapi.sample import build_sample
+        from localapi.server import LocalAPI
+
+        api = LocalAPI(build_sample(ROOT / "data" / "localapi"))
+        api.start()
+        env.update(HF_ENDPOINT=api.hf_endpoint, GITHUB_API_URL=api.github_api, GITHUB_SERVER_URL=api.github_git,
+                   OPENAI_BASE_URL=api.openai_base)
+        env.setdefault("HUBSCOPE_DB", str(ROOT / "data" / "hubscope.duckdb"))
+        env.setdefault("HUBSCOPE_GIT_CACHE", str(ROOT / "data" / "git"))
+        print(f"offline: local API server at {api.base_url} (sample in data/localapi)")
+    command = [sys.executable, "-m", "dagster", "dev", "-m", "orchestration.definitions", "-h", args.host, "-p", str(args.port)]
+    print(f"DAGSTER_HOME={home}\nopen http://{args.host}:{args.port} (Ctrl-C stops the UI and the daemon)", flush=True)
+    proc = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            return proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            return proc.wait()
+    finally:
+        if api is not None:
+            api.stop()
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="hubscope", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("demo", help="offline demo: local API server, sample data, every stage materialized")
-    args = parser.parse_args(argv)
-    if args.command == "demo":
-        from orchestration.demo import run_demo
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "demo":
+            from orchestration.demo import run_demo
 
-        return run_demo()
+            return run_demo()
+        if args.command == "ui":
+            return _ui(args)
+        if args.command == "add-family":
+            return _add_family(args)
+        if args.command in ("materialize", "backfill"):
+            return _run(args)
+        if args.command == "snapshot":
+            from orchestration.snapshot import refresh_snapshot
+
+            _, defs = _load()
+            info = refresh_snapshot(defs.resources["warehouse"].database)
+            print(f"{info.path}: {info.tables} tables in {info.seconds:.2f}s\n"
+                  f"query it: .venv/bin/duckdb -readonly {info.path}")
+            return 0
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"hubscope {args.command}: {exc}", file=sys.stderr)
+        return 2
     return 2
 
 

@@ -1,0 +1,284 @@
+"""Running selections from a terminal: the instance home, per-family runs, backfills, progress lines.
+
+Runs execute in this process against the instance in ``DAGSTER_HOME`` (``data/dagster_home`` by
+default), so they appear in the UI's run list and asset pages exactly like runs launched there, and
+the ``duckdb`` pool still serialises warehouse writes against a running ``dagster dev``. A thread
+follows the run's event log and prints one line per step start, finish, materialization, check and
+log message, so a long run never looks stuck.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TextIO
+
+import dagster as dg
+import polars as pl
+
+from orchestration.partitions import FAMILIES, repo_key
+from orchestration.warehouse import ROOT, Warehouse
+
+COST_TAG = "hubscope/cost"
+QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+"""Dagster's console logger prints every event at DEBUG; the progress lines replace it."""
+
+
+def prepare_home(home: Path | None = None) -> Path:
+    """Point ``DAGSTER_HOME`` at ``home`` (default: ``$DAGSTER_HOME`` or ``data/dagster_home``).
+
+    The project's ``dagster.yaml`` (pools, run limits) is copied in when the folder has none, so a
+    hand-edited instance config (e.g. PostgreSQL storage, docs/deployment.md) is never overwritten.
+    """
+    home = Path(home or os.environ.get("DAGSTER_HOME") or ROOT / "data" / "dagster_home").resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    if not (home / "dagster.yaml").exists():
+        shutil.copyfile(ROOT / "dagster.yaml", home / "dagster.yaml")
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home
+
+
+# ---------------------------------------------------------------------------------------------------
+# Adding a family by hand
+
+
+@dataclass(frozen=True)
+class ManualFamily:
+    family_key: str
+    github_repo: str
+    hub_variants: tuple[str, ...]
+
+
+def _check_name(name: str, what: str) -> str:
+    parts = name.strip().strip("/").split("/")
+    if len(parts) != 2 or not all(p.strip() for p in parts) or any(c.isspace() for c in name.strip()):
+        raise ValueError(f"{what} {name!r} is not of the form owner/name")
+    return "/".join(p.strip() for p in parts)
+
+
+def add_family(warehouse: Warehouse, instance: dg.DagsterInstance, github_repo: str, hub_variants: Sequence[str]) -> ManualFamily:
+    """Register a family that discovery did not find (e.g. under the download threshold).
+
+    Writes ``core.manual_families`` (kept across discovery runs), the family and its variants into
+    ``core.families``/``core.variants`` in one transaction, and adds the ``families`` partition.
+    Existing rows of the family are replaced; other families are untouched.
+    """
+    repo = _check_name(github_repo, "GitHub repository")
+    variants = tuple(dict.fromkeys(_check_name(v, "Hub model") for v in hub_variants))
+    if not variants:
+        raise ValueError(f"family {repo!r} needs at least one Hub variant (--hub owner/model)")
+    key = repo_key(repo)
+    at = datetime.now(UTC)
+    manual = pl.DataFrame({"family_key": [key], "github_repo": [repo], "hub_variants": [list(variants)], "added_at": [at]})
+    family = pl.DataFrame(
+        {"family_key": [key], "github_repo": [repo], "n_variants": [len(variants)], "downloads": [None], "first_seen": [at]},
+        schema_overrides={"downloads": pl.Int64},
+    )
+    rows = pl.DataFrame({"family_key": [key] * len(variants), "repo_id": list(variants)})
+    warehouse.replace_many({"family_key": key}, {"core.manual_families": manual, "core.families": family, "core.variants": rows})
+    if not instance.has_dynamic_partition(FAMILIES.name, key):
+        instance.add_dynamic_partitions(FAMILIES.name, [key])
+    return ManualFamily(key, repo, variants)
+
+
+def register_families(instance: dg.DagsterInstance, database: str) -> list[str]:
+    """Add the families in ``core.families`` that the instance lacks as partitions (what the discovery sensor does)."""
+    from orchestration.sensors import read_family_keys
+
+    new = sorted(set(read_family_keys(database)) - set(instance.get_dynamic_partitions(FAMILIES.name)))
+    if new:
+        instance.add_dynamic_partitions(FAMILIES.name, new)
+    return new
+
+
+# ---------------------------------------------------------------------------------------------------
+# Selections and runs
+
+
+@dataclass
+class Plan:
+    """What one command will run: per-partition assets for each key, then unpartitioned ones once."""
+
+    partitioned: list[dg.AssetKey]
+    partition_keys: list[str]
+    unpartitioned: list[dg.AssetKey]
+    partitions_def: dg.DynamicPartitionsDefinition | None = None
+    first: list[dg.AssetKey] = field(default_factory=list)
+    """Unpartitioned assets upstream of the partitioned ones (e.g. discovery): run before them."""
+
+
+def plan_selection(
+    defs: dg.Definitions, selection: str | None, partitions: dg.DynamicPartitionsDefinition | None, keys: Sequence[str]
+) -> Plan:
+    """Split a selection into the assets of ``partitions`` (run per key) and unpartitioned ones.
+
+    Without ``selection``: every asset of the partition set that does not spend LLM tokens, plus
+    the unpartitioned assets downstream of them (the study tables). An explicit selection is taken
+    as written (LLM assets included), in Dagster's selection syntax (``group:label``,
+    ``key:core/sync_pairs+``, ``tag:hubscope/cost=llm``).
+    """
+    graph = defs.resolve_asset_graph()
+    if selection:
+        try:
+            chosen = dg.AssetSelection.from_string(selection).resolve(graph)
+        except Exception as exc:  # the parser raises several types; name the input either way
+            raise ValueError(f"cannot read asset selection {selection!r}: {exc}") from None
+        if not chosen:
+            raise ValueError(f"asset selection {selection!r} matches no asset")
+    else:
+        if partitions is None:
+            raise ValueError("give --select, or --family/--base-model to run everything for those partitions")
+        own = {n.key for n in graph.asset_nodes if n.partitions_def == partitions and n.tags.get(COST_TAG) != "llm"}
+        down = dg.AssetSelection.assets(*own).downstream().resolve(graph) if own else set()
+        chosen = own | {k for k in down if graph.get(k).partitions_def is None and graph.get(k).tags.get(COST_TAG) != "llm"}
+    # Assets computed together (a multi-asset that cannot be split) run together.
+    chosen = {k for key in chosen for k in graph.get_execution_set_asset_and_check_keys(key) if isinstance(k, dg.AssetKey)}
+    part = sorted((k for k in chosen if graph.get(k).partitions_def is not None), key=lambda k: k.to_user_string())
+    other = sorted((k for k in chosen if graph.get(k).partitions_def is None), key=lambda k: k.to_user_string())
+    defs_of = {graph.get(k).partitions_def for k in part}
+    if len(defs_of) > 1:
+        raise ValueError(f"selection {selection!r} mixes partition sets ({', '.join(sorted(d.name for d in defs_of))}): run them separately")
+    if part:
+        wanted = next(iter(defs_of))
+        if partitions is None or partitions != wanted:
+            flag = "--family" if wanted == FAMILIES else "--base-model"
+            raise ValueError(f"selection {selection!r} is partitioned by {wanted.name}: give {flag} KEY (or --all)")
+        if not keys:
+            raise ValueError(f"no {wanted.name} partition given")
+    upstream = dg.AssetSelection.assets(*part).upstream().resolve(graph) if part else set()
+    first = [k for k in other if k in upstream]
+    return Plan(part, list(keys) if part else [], [k for k in other if k not in upstream], partitions, first)
+
+
+def resolve_partition_keys(instance: dg.DagsterInstance, partitions: dg.DynamicPartitionsDefinition, keys: Sequence[str], all_keys: bool) -> list[str]:
+    """The partition keys to run: every known key with ``all_keys``, else the given ones (names or keys), checked."""
+    known = instance.get_dynamic_partitions(partitions.name)
+    if all_keys:
+        if not known:
+            raise ValueError(f"no {partitions.name} partitions in this instance yet (run discovery or add-family)")
+        return sorted(known)
+    out = []
+    for given in keys:
+        key = given if given in known else repo_key(given) if "/" in given else given
+        if key not in known:
+            hint = ", ".join(sorted(known)[:8]) or "none yet"
+            raise ValueError(f"{partitions.name} partition {given!r} is unknown in this instance (known: {hint})")
+        out.append(key)
+    return out
+
+
+@dataclass
+class Progress:
+    """Prints a run's events as they land in the instance's event log."""
+
+    instance: dg.DagsterInstance
+    run_id: str
+    label: str
+    out: TextIO = sys.stdout
+    started: float = field(default_factory=time.monotonic)
+    _seen: int = 0
+    _steps_done: int = 0
+
+    def _line(self, text: str) -> None:
+        print(f"  [{time.monotonic() - self.started:6.1f}s] {self.label}: {text}", file=self.out, flush=True)
+
+    def poll(self) -> None:
+        records = self.instance.all_logs(self.run_id)
+        for entry in records[self._seen:]:
+            event = entry.dagster_event
+            if event is None:
+                if entry.level >= 20 and entry.user_message:
+                    self._line(f"{entry.step_key or 'run'}: {entry.user_message}")
+                continue
+            kind = event.event_type
+            if kind == dg.DagsterEventType.STEP_START:
+                self._line(f"started {event.step_key}")
+            elif kind == dg.DagsterEventType.STEP_SUCCESS:
+                self._steps_done += 1
+                self._line(f"done {event.step_key} ({self._steps_done} step(s) done)")
+            elif kind == dg.DagsterEventType.STEP_FAILURE:
+                error = event.step_failure_data.error if event.step_failure_data else None
+                self._line(f"FAILED {event.step_key}: {error.message.strip() if error else ''}")
+            elif kind == dg.DagsterEventType.STEP_UP_FOR_RETRY:
+                self._line(f"retrying {event.step_key}")
+            elif kind == dg.DagsterEventType.ASSET_MATERIALIZATION:
+                mat = event.step_materialization_data.materialization
+                rows = mat.metadata.get("dagster/row_count")
+                count = f", {rows.value} rows" if rows is not None else ""
+                self._line(f"materialized {mat.asset_key.to_user_string()}{count}")
+            elif kind == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
+                check = event.event_specific_data
+                self._line(f"check {check.check_name}: {'passed' if check.passed else 'FAILED'}")
+        self._seen = len(records)
+
+
+def execute(
+    defs: dg.Definitions,
+    instance: dg.DagsterInstance,
+    assets: Iterable[dg.AssetKey],
+    partition_key: str | None = None,
+    tags: dict[str, str] | None = None,
+    out: TextIO = sys.stdout,
+) -> bool:
+    """Run ``assets`` (one partition or none) in this process, printing progress; True on success."""
+    keys = list(assets)
+    name = "hubscope_cli"
+    job = dg.define_asset_job(name, selection=dg.AssetSelection.assets(*keys))
+    resolved = dg.Definitions.merge(defs, dg.Definitions(jobs=[job])).resolve_job_def(name)
+    run_id = str(uuid.uuid4())
+    label = partition_key or "unpartitioned"
+    progress = Progress(instance, run_id, label, out)
+    done = threading.Event()
+
+    def follow() -> None:
+        while not done.wait(0.5):
+            progress.poll()
+
+    watcher = threading.Thread(target=follow, daemon=True)
+    watcher.start()
+    try:
+        result = resolved.execute_in_process(
+            instance=instance, partition_key=partition_key, raise_on_error=False, run_id=run_id,
+            run_config=QUIET,
+            tags={"hubscope/warehouse": "write", "hubscope/trigger": "cli", **(tags or {})},
+        )
+    finally:
+        done.set()
+        watcher.join()
+        progress.poll()
+    status = "ok" if result.success else "FAILED"
+    print(f"  {label}: run {run_id[:8]} {status} in {time.monotonic() - progress.started:.1f}s", file=out, flush=True)
+    return result.success
+
+
+def run_plan(defs: dg.Definitions, instance: dg.DagsterInstance, plan: Plan, out: TextIO = sys.stdout) -> list[str]:
+    """Run a plan: upstream unpartitioned assets, each partition in turn (a failure does not stop the
+    others), then the unpartitioned assets downstream.
+
+    Returns the labels of the runs that failed (empty: everything succeeded). Unpartitioned assets
+    still run after a failed partition: they read whatever the warehouse holds, and the failed
+    partition keeps its previous rows.
+    """
+    failed: list[str] = []
+    if plan.first:
+        print(f"[first] {', '.join(k.to_user_string() for k in plan.first)}", file=out, flush=True)
+        if not execute(defs, instance, plan.first, None, out=out):
+            return ["upstream (nothing after it was run)"]
+    total = len(plan.partition_keys)
+    for i, key in enumerate(plan.partition_keys, 1):
+        print(f"[{i}/{total}] {key}: {', '.join(k.to_user_string() for k in plan.partitioned)}", file=out, flush=True)
+        if not execute(defs, instance, plan.partitioned, key, out=out):
+            failed.append(key)
+    if plan.unpartitioned:
+        print(f"[then] {', '.join(k.to_user_string() for k in plan.unpartitioned)}", file=out, flush=True)
+        if not execute(defs, instance, plan.unpartitioned, None, out=out):
+            failed.append("unpartitioned")
+    return failed
