@@ -11,7 +11,7 @@ Why it is shaped like this:
   the same way rather than blamed on the model.
 - Validation: an answer must be JSON naming, for each commit id sent, one category of the taxonomy.
   Commits whose answer is missing, unparseable, duplicated with a conflict or names an unknown
-  category are asked once more (alone in a follow-up request); if the second answer is still bad
+  category are asked once more (together, in one follow-up request); if the second answer is still bad
   they are returned *unlabelled* with the reason. Nothing is guessed.
 - Secrets: the API key lives in the client only; errors name the endpoint without credentials.
 """
