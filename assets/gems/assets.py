@@ -241,6 +241,6 @@ def warehouse_sql(name: str) -> dict[str, str]:
 
 
 gems_search_job = dg.define_asset_job(
-    "gem_search_job", selection=[gem_search], partitions_def=BASE_MODELS, tags={"hubscope/gpu": "true"},
+    "gem_search_job", selection=[gem_search], tags={"hubscope/gpu": "true"},
     description="The GPU evaluation alone, tagged so a run-level limit can keep one on the GPU at a time.",
 )

@@ -77,7 +77,7 @@ def accuracy_vs_downloads_png(board: pl.DataFrame, title: str) -> bytes:
     fig, ax = plt.subplots(figsize=(6, 4), dpi=90)
     x = np.maximum(ev["downloads"].fill_null(0).to_numpy(), 1)
     y = ev["accuracy"].to_numpy()
-    err = np.vstack([y - ev["ci_low"].to_numpy(), ev["ci_high"].to_numpy() - y])
+    err = np.clip(np.vstack([y - ev["ci_low"].to_numpy(), ev["ci_high"].to_numpy() - y]), 0, None)
     gem = ev["hidden_gem"].to_numpy()
     ax.errorbar(x[~gem], y[~gem], yerr=err[:, ~gem], fmt="o", color="tab:blue", alpha=0.7, label="candidate")
     if gem.any():

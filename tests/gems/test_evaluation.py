@@ -1,0 +1,112 @@
+"""The evaluator on the tiny family end to end: real downloads, outcomes in DuckDB, resume, failures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+import numpy as np
+import pytest
+
+from assets.gems.assets import gem_candidates, gem_leaderboard, gem_queries, gem_search
+from assets.gems.outcomes import EvaluationOracle
+from assets.gems.registry import register_base_model
+from assets.gems.tasks import SHIPPED_TASK, load_task_file
+from orchestration.resources import HubResource
+from orchestration.warehouse import Warehouse
+
+SECRET = "hf_do_not_leak_0123456789"
+
+
+@pytest.fixture
+def small_task(tmp_path: Path) -> Path:
+    path = tmp_path / "add200.jsonl"
+    path.write_text("\n".join(SHIPPED_TASK.read_text().splitlines()[::5]) + "\n")
+    return path
+
+
+def _materialize(assets, warehouse, instance, api, key, run_config, raise_on_error=True):
+    return dg.materialize(assets, partition_key=key, instance=instance, run_config=run_config, raise_on_error=raise_on_error,
+                          resources={"warehouse": warehouse, "hub": HubResource(endpoint=api.hf_endpoint, token=SECRET)})
+
+
+def test_pipeline_finds_the_truly_best_checkpoint_and_records_failures(
+    warehouse: Warehouse, instance: dg.DagsterInstance, hub_api, hf_cache: str, small_task: Path
+) -> None:
+    key = register_base_model(warehouse, instance, "hubscope/tiny-adder")
+    dg.materialize([gem_queries], instance=instance, resources={"warehouse": warehouse, "hub": HubResource(endpoint=hub_api.hf_endpoint)},
+                   run_config={"ops": {"raw__gem_queries": {"config": {"name": "add", "path": str(small_task)}}}})
+    config = {"ops": {
+        "core__gem_search": {"config": {"task": "add", "cache_dir": hf_cache, "queries_per_candidate": 40,
+                                        "strategies": ["aggressive", "halving", "exhaustive", "most_downloaded"]}},
+        "out__gem_leaderboard": {"config": {"task": "add"}}}}
+    result = _materialize([gem_candidates, gem_search, gem_leaderboard], warehouse, instance, hub_api, key, config)
+    assert result.success
+    assert hub_api.count("hub_files.resolve") > 0  # weights came through the real client
+
+    board = warehouse.query("select * from out.gem_leaderboard where base_key = ? order by rank_performance", [key])
+    evaluated = board.filter(board["status"] == "evaluated")
+    truth = warehouse.query("select pick from core.gem_picks where strategy = 'exhaustive'")["pick"][0]
+    assert evaluated["repo_id"][0] == truth == "carol/tiny-adder-pro"  # trained longest, fewest downloads
+    assert evaluated["hidden_gem"][0] and not evaluated.filter(evaluated["repo_id"] == "hubscope/tiny-adder")["hidden_gem"][0]
+    picks = dict(warehouse.query("select strategy, pick from core.gem_picks").iter_rows())
+    assert picks["aggressive"] == truth and picks["most_downloaded"] == "hubscope/tiny-adder"
+
+    failed = dict(warehouse.query("select model_id, reason from core.gem_failures").iter_rows())
+    assert "trust_remote_code" in failed["mallory/tiny-adder-remote"]
+    assert failed["oscar/tiny-adder-empty"].startswith("no weights")
+
+    outcomes = warehouse.query("select * from core.gem_outcomes")
+    assert set(outcomes.columns) >= {"model_id", "revision", "query_id", "correct", "output", "tokens", "latency_ms"}
+    assert outcomes.select("model_id", "revision", "query_id").is_unique().all()
+
+    rounds = warehouse.query("select * from core.gem_rounds where strategy = 'aggressive' order by round")
+    assert rounds["round"].max() >= 1 and (rounds["ci_low"] <= rounds["accuracy"]).all()
+    spent = warehouse.query("select queries_spent, budget from core.gem_picks where strategy = 'aggressive'").row(0)
+    assert spent[0] <= spent[1]
+
+    # the token never lands in metadata, tables or logs
+    records = instance.get_records_for_run(result.run_id).records
+    assert not any(SECRET in str(r.event_log_entry) for r in records)
+    assert SECRET not in str(board.to_dicts()) + str(failed)
+
+
+def test_interrupted_evaluation_resumes_without_repeating_a_query(warehouse: Warehouse, hub_api, hf_cache: str, small_task: Path) -> None:
+    task = load_task_file(small_task, "add", "numeric")
+    sha = hub_api.hf_endpoint and __import__("json").loads(
+        (hub_api.data_dir / "hub" / "models" / "bob" / "tiny-adder-math" / "info.json").read_text())["sha"]
+    ids = task.queries["query_id"].to_numpy()
+
+    class Interrupted(Exception):
+        pass
+
+    def stop_after_first_chunk(model: str, stored: int) -> None:
+        raise Interrupted
+
+    first = EvaluationOracle(warehouse, task, {"bob/tiny-adder-math": sha}, hub_api.hf_endpoint, cache_dir=hf_cache,
+                             write_every=50, on_chunk=stop_after_first_chunk)
+    with pytest.raises(Interrupted):
+        first("bob/tiny-adder-math", ids)
+    assert warehouse.query("select count(*) n from core.gem_outcomes")["n"][0] == 50
+
+    downloads = hub_api.count("hub_files.resolve")
+    second = EvaluationOracle(warehouse, task, {"bob/tiny-adder-math": sha}, hub_api.hf_endpoint, cache_dir=hf_cache)
+    answers = second("bob/tiny-adder-math", ids)
+    assert second.computed == len(ids) - 50
+    assert hub_api.count("hub_files.resolve") == downloads  # weights from the Hub cache
+    third = EvaluationOracle(warehouse, task, {"bob/tiny-adder-math": sha}, hub_api.hf_endpoint, cache_dir=hf_cache)
+    assert np.array_equal(third("bob/tiny-adder-math", ids), answers) and third.computed == 0 and third.loads == 0
+
+
+def test_impossible_budget_fails_before_any_model_is_loaded(
+    warehouse: Warehouse, instance: dg.DagsterInstance, hub_api, small_task: Path
+) -> None:
+    key = register_base_model(warehouse, instance, "hubscope/tiny-adder")
+    dg.materialize([gem_queries], instance=instance, resources={"warehouse": warehouse, "hub": HubResource(endpoint=hub_api.hf_endpoint)},
+                   run_config={"ops": {"raw__gem_queries": {"config": {"name": "add", "path": str(small_task)}}}})
+    config = {"ops": {"core__gem_search": {"config": {"task": "add", "queries_per_candidate": 0.5}}}}
+    result = _materialize([gem_candidates, gem_search], warehouse, instance, hub_api, key, config, raise_on_error=False)
+    assert not result.success
+    failure = result.failure_data_for_node("core__gem_search").error
+    assert "smaller than one query per candidate" in str(failure.message) + str(failure.cause)
+    assert hub_api.count("hub_files.") == 0
