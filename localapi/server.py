@@ -121,6 +121,8 @@ class LocalAPI:
         self.routers = list(routers) if routers is not None else default_routers(self.data_dir)
         self.faults: list[Fault] = []
         self.log: list[Seen] = []
+        self.in_flight = 0
+        self.peak_in_flight = 0  # most requests handled at once since the last reset (concurrency tests)
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self.base_url = ""
@@ -175,6 +177,7 @@ class LocalAPI:
         with self._lock:
             self.faults.clear()
             self.log.clear()
+            self.peak_in_flight = self.in_flight
 
     def count(self, route_prefix: str = "") -> int:
         """Requests seen whose route name starts with ``route_prefix`` (admin calls excluded)."""
@@ -216,6 +219,16 @@ class LocalAPI:
     def handle(self, req: Request) -> tuple[Response, str, Fault | None]:
         if req.path.startswith("/_admin/"):
             return self._admin(req), "_admin", None
+        with self._lock:
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+        try:
+            return self._dispatch(req)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+
+    def _dispatch(self, req: Request) -> tuple[Response, str, Fault | None]:
         found = self._match(req.method, req.path)
         name = found[0].name if found else "unmatched"
         fault = self._take_fault(name)
