@@ -125,7 +125,7 @@ def _ui(args: argparse.Namespace) -> int:
         env.setdefault("HUBSCOPE_DB", str(ROOT / "data" / "hubscope.duckdb"))
         env.setdefault("HUBSCOPE_GIT_CACHE", str(ROOT / "data" / "git"))
         print(f"offline: local API server at {api.base_url} (sample in data/localapi)")
-    command = [sys.executable, "-m", "dagster", "dev", "-m", "orchestration.definitions", "-h", args.host, "-p", str(args.port)]
+    command = [sys.executable, "-m", "dagster", "dev", "-w", str(ROOT / "workspace.yaml"), "-h", args.host, "-p", str(args.port)]
     print(f"DAGSTER_HOME={home}\nopen http://{args.host}:{args.port} (Ctrl-C stops the UI and the daemon)", flush=True)
     proc = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
     try:

@@ -39,9 +39,13 @@ EAGER = dg.AutomationCondition.eager()
 """Run a partition when its upstream partition has new data (and nothing upstream is running)."""
 
 STUDY = (
-    dg.AutomationCondition.eager().without(~dg.AutomationCondition.any_deps_missing()).with_label("follows families")
-)
-"""Cross-family study tables: follow any family's update; a family not yet ingested does not block."""
+    dg.AutomationCondition.any_deps_updated().ignore(dg.AssetSelection.groups("ingest")).since_last_handled()
+    & ~dg.AutomationCondition.any_deps_in_progress()
+    & ~dg.AutomationCondition.in_progress()
+).with_label("follows families")
+"""Cross-family study tables: run after any family's labels or pairs land (a family not yet ingested
+does not block them, unlike ``eager``). Raw commits are ignored as a trigger: their labels follow,
+and the table runs once those land rather than twice."""
 
 
 def automation_policy(spec: dg.AssetSpec) -> tuple[str, dg.AutomationCondition | None]:
