@@ -165,44 +165,39 @@ def publish_tiny_family(
     """
     root = Path(data_dir) / "hub" / "models"
     marker = Path(data_dir) / "hub" / ".tiny_family.json"
-    digest = spec_hash(family, seed, step_scale) + ("+broken" if broken else "")
-    ids = [m.repo_id for m in family] + ([rid for rid, _ in BROKEN] if broken else [])
-    if marker.is_file() and json.loads(marker.read_text()).get("spec") == digest:
-        return ids
+    digest = spec_hash(family, seed, step_scale)
+    if not (marker.is_file() and json.loads(marker.read_text()).get("spec") == digest):
+        _train_and_publish(root, family, seed, step_scale)
+        marker.write_text(json.dumps({"spec": digest, "models": [m.repo_id for m in family]}))
+    if broken:
+        _publish_broken(root, family[-1].repo_id)
+    return [m.repo_id for m in family] + ([rid for rid, _ in BROKEN] if broken else [])
+
+
+def _train_and_publish(root: Path, family: tuple[Member, ...], seed: int, step_scale: float) -> None:
     threads = torch.get_num_threads()
     torch.set_num_threads(2)
     try:
         tokenizer = build_tokenizer()
         trained: dict[str, dict] = {}
         for i, member in enumerate(family):
+            torch.manual_seed(seed)
             model = _new_model()
             if member.parent:
                 model.load_state_dict(trained[member.parent])
-            else:
-                torch.manual_seed(seed)
-                model = _new_model()
             train(model, max(1, round(member.steps * step_scale)), seed + i)
             trained[member.repo_id] = {k: v.clone() for k, v in model.state_dict().items()}
             _publish_model(root, member, model, tokenizer, f"2026-0{1 + i % 9}-1{i % 10}T12:00:00.000Z")
     finally:
         torch.set_num_threads(threads)
-    if broken:
-        _publish_broken(root, trained[family[-1].repo_id], tokenizer)
-    marker.write_text(json.dumps({"spec": digest, "models": ids}))
-    return ids
 
 
-def _publish_model(root: Path, member: Member, model, tokenizer, created: str, extra_config: dict | None = None, weights: bool = True) -> None:
+def _publish_model(root: Path, member: Member, model, tokenizer, created: str) -> None:
     folder = root / member.repo_id
     files = folder / "files"
     with tempfile.TemporaryDirectory() as tmp:
         model.save_pretrained(tmp, safe_serialization=True)
         tokenizer.save_pretrained(tmp)
-        if extra_config:
-            cfg = json.loads((Path(tmp) / "config.json").read_text())
-            (Path(tmp) / "config.json").write_text(json.dumps({**cfg, **extra_config}, indent=2))
-        if not weights:
-            (Path(tmp) / "model.safetensors").unlink()
         _write_card(Path(tmp), member)
         if files.exists():
             shutil.rmtree(files)
@@ -212,11 +207,20 @@ def _publish_model(root: Path, member: Member, model, tokenizer, created: str, e
     (folder / "info.json").write_text(json.dumps(_info(member, _tree_sha(files), n_params, created), indent=2))
 
 
-def _publish_broken(root: Path, state: dict, tokenizer) -> None:
-    """A fine-tune needing custom code and one without weights, both children of the base."""
+def _publish_broken(root: Path, source: str) -> None:
+    """Children of the base made from ``source``'s files: one needing custom code, one without weights."""
+    n_params = json.loads((root / source / "info.json").read_text())["safetensors"]["total"]
     for j, (repo_id, kind) in enumerate(BROKEN):
-        model = _new_model()
-        model.load_state_dict(state)
         member = Member(repo_id, BASE_ID, 0, 400 + 100 * j)
-        remote = {"auto_map": {"AutoModelForCausalLM": "modeling_adder.AdderForCausalLM"}} if kind == "remote_code" else None
-        _publish_model(root, member, model, tokenizer, "2026-02-01T12:00:00.000Z", remote, weights=kind != "no_weights")
+        files = root / repo_id / "files"
+        if files.exists():
+            shutil.rmtree(files)
+        shutil.copytree(root / source / "files", files)
+        if kind == "remote_code":
+            cfg = json.loads((files / "config.json").read_text())
+            cfg["auto_map"] = {"AutoModelForCausalLM": "modeling_adder.AdderForCausalLM"}
+            (files / "config.json").write_text(json.dumps(cfg, indent=2))
+        else:
+            (files / "model.safetensors").unlink()
+        _write_card(files, member)
+        (root / repo_id / "info.json").write_text(json.dumps(_info(member, _tree_sha(files), n_params, "2026-02-01T12:00:00.000Z"), indent=2))

@@ -96,3 +96,16 @@ def test_pool_walks_the_tree_recursively_and_filters_by_configuration(family_dir
     assert all(relaxed.values())
     strict = {r["repo_id"]: r["included"] for r in apply_filters(rows, PoolFilters(min_card_fields=5))}
     assert not strict["carol/tiny-adder-pro"]
+
+
+def test_publishing_the_family_again_is_a_cached_no_op(family_dir: Path) -> None:
+    from assets.gems.tiny_family import publish_tiny_family
+    from tests.gems.conftest import TEST_FAMILY
+
+    info = family_dir / "hub" / "models" / "carol" / "tiny-adder-pro" / "info.json"
+    before = (info.read_text(), info.stat().st_mtime_ns)
+    ids = publish_tiny_family(family_dir, family=TEST_FAMILY)
+    assert (info.read_text(), info.stat().st_mtime_ns) == before
+    assert ids[0] == "hubscope/tiny-adder" and "oscar/tiny-adder-empty" in ids
+    tags = json.loads((family_dir / "hub" / "models" / "erin" / "tiny-adder-sft-v2" / "info.json").read_text())["tags"]
+    assert "base_model:finetune:bob/tiny-adder-math" in tags
