@@ -1,0 +1,79 @@
+"""The command line a user runs: materialize a family with progress, add a family, backfill, bad input."""
+
+from __future__ import annotations
+
+import dagster as dg
+import duckdb
+import pytest
+
+from orchestration.definitions import defs
+from orchestration.partitions import FAMILIES
+from orchestration.runner import add_family, plan_selection, resolve_partition_keys
+from orchestration.warehouse import Warehouse
+from tests.ops.conftest import FAMILY, Home
+
+
+def test_materialize_a_family_shows_progress_and_lands_in_the_instance_and_snapshot(cli_home: Home):
+    out = cli_home.outputs["family"]
+    assert f"[1/1] {FAMILY}" in out
+    for line in ("started raw__commits", "materialized raw/commits", "materialized core/labelled_commits",
+                 "check every_commit_labelled: passed", "materialized out/sync_rq2_patterns"):
+        assert line in out, f"progress line {line!r} missing:\n{out}"
+    assert "7 new family partition(s)" in cli_home.outputs["discovery"]
+
+    with dg.instance_for_test(temp_dir=str(cli_home.dagster_home)) as instance:
+        assert FAMILY in instance.get_dynamic_partitions(FAMILIES.name)
+        event = instance.get_latest_materialization_event(dg.AssetKey(["core", "labelled_commits"]))
+        assert event and event.dagster_event.partition == FAMILY
+    con = duckdb.connect(str(cli_home.root / "hubscope-read.duckdb"), read_only=True)
+    try:
+        labelled = con.execute("select count(*) from commits_with_labels where family_key = ? and category is not null",
+                               [FAMILY]).fetchone()[0]
+        total = con.execute("select count(*) from commits where family_key = ?", [FAMILY]).fetchone()[0]
+    finally:
+        con.close()
+    assert total > 100 and labelled == total
+
+
+def test_unknown_family_and_bad_selection_get_clear_errors(cli_home: Home, instance: dg.DagsterInstance):
+    unknown = cli_home.cli("materialize", "--family", "nobody/nothing")
+    assert unknown.returncode == 2 and "'nobody/nothing' is unknown" in unknown.stderr
+    assert "Traceback" not in unknown.stderr
+    with pytest.raises(ValueError, match="matches no asset"):
+        plan_selection(defs, "key:no/such_asset", None, [])
+    with pytest.raises(ValueError, match="give --family"):
+        plan_selection(defs, "group:label", None, [])
+    with pytest.raises(ValueError, match="no families partitions in this instance yet"):
+        resolve_partition_keys(instance, FAMILIES, [], all_keys=True)
+
+
+def test_default_plan_runs_family_assets_then_study_tables_and_never_llm():
+    plan = plan_selection(defs, None, FAMILIES, ["f"])
+    names = {k.to_user_string() for k in plan.partitioned}
+    assert {"raw/commits", "core/labelled_commits", "core/sync_pairs"} <= names
+    assert "core/llm_labelled_commits" not in names
+    assert {"out/sync_rq1_categories"} <= {k.to_user_string() for k in plan.unpartitioned}
+    assert not plan.first
+    explicit = plan_selection(defs, "tag:hubscope/cost=llm", FAMILIES, ["f"])  # asked for by name: allowed
+    assert "core/llm_labelled_commits" in {k.to_user_string() for k in explicit.partitioned}
+
+
+def test_add_family_registers_partition_and_rows_and_rejects_bad_names(warehouse: Warehouse, instance: dg.DagsterInstance):
+    family = add_family(warehouse, instance, "Some-Org/Odd.Model_v2", ["some-org/odd-model-7b", "some-org/odd-model-7b"])
+    assert family.hub_variants == ("some-org/odd-model-7b",)
+    assert instance.has_dynamic_partition(FAMILIES.name, family.family_key)
+    assert warehouse.query("select github_repo from core.families where family_key = ?", [family.family_key]).item() == "Some-Org/Odd.Model_v2"
+    assert warehouse.query("select count(*) from core.manual_families").item() == 1
+    before = warehouse.query("select * from core.families")
+    for repo, hub, message in [("not-a-repo", ["a/b"], "owner/name"), ("a/b c", ["a/b"], "owner/name"), ("a/b/c", ["a/b"], "owner/name"),
+                               ("a/b", [], "at least one Hub variant"), ("a/b", ["x"], "Hub model 'x'")]:
+        with pytest.raises(ValueError, match=message):
+            add_family(warehouse, instance, repo, hub)
+    assert warehouse.query("select * from core.families").equals(before), "a rejected family changes nothing"
+
+
+def test_backfill_runs_every_known_family(cli_home: Home):
+    # rules labels for every known family (six have no commits yet: their runs succeed with nothing to label)
+    result = cli_home.cli("backfill", "--select", "key:core/labelled_commits")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("] ") >= 7 and "[7/7]" in result.stdout
