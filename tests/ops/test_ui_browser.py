@@ -1,0 +1,121 @@
+"""The UI a user opens: `dagster dev` on a temporary home, the asset graph and an asset page in
+headless Chromium (Debian's package, installed by .ci/run), checked through the rendered DOM and
+the webserver's GraphQL API. Refreshes docs/screenshots/asset-graph.png."""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from orchestration.warehouse import ROOT
+from tests.ops.conftest import Home
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--window-size=1600,1000", "--virtual-time-budget=15000"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _graphql(base: str, query: str) -> dict:
+    request = urllib.request.Request(f"{base}/graphql", json.dumps({"query": query}).encode(),
+                                     {"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        body = json.load(response)
+    assert "errors" not in body, body
+    return body["data"]
+
+
+@pytest.fixture(scope="module")
+def ui(cli_home: Home, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`dagster dev` (webserver + daemon) on the CLI home, in its own process group, killed at the end."""
+    port = _free_port()
+    log = (tmp_path_factory.mktemp("ui") / "dagster-dev.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dagster", "dev", "-w", str(ROOT / "workspace.yaml"), "-h", "127.0.0.1", "-p", str(port)],
+        cwd=ROOT, env=cli_home.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, f"dagster dev exited: {Path(log.name).read_text()[-2000:]}"
+            try:
+                with urllib.request.urlopen(f"{base}/server_info", timeout=2):
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "dagster dev did not answer within 60 s"
+                time.sleep(0.5)
+        _graphql(base, "mutation { setNuxSeen }")  # the one-time community pop-up would cover the page
+        yield base
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        log.close()
+
+
+def _chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    assert CHROMIUM, "chromium is not installed (.ci/run installs Debian's package)"
+    profile = tmp_path / f"profile-{time.monotonic_ns()}"
+    return subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *args],
+                          capture_output=True, text=True, timeout=90)
+
+
+def _text(dom: str) -> str:
+    dom = re.sub(r"<(script|style)\b.*?</\1>", " ", dom, flags=re.S)
+    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", dom)))
+
+
+def test_the_asset_graph_and_an_asset_page_show_assets_and_latest_materializations(ui: str, tmp_path: Path):
+    data = _graphql(ui, """{ assetNodes { assetKey { path } groupName owners { ... on TeamAssetOwner { team } }
+        assetMaterializations(limit: 1) { timestamp metadataEntries { label ... on IntMetadataEntry { intValue } } } } }""")
+    nodes = {"/".join(n["assetKey"]["path"]): n for n in data["assetNodes"]}
+    assert {"raw/commits", "core/families", "core/labelled_commits", "core/sync_pairs", "out/sync_rq2_patterns"} <= set(nodes)
+    assert {n["groupName"] for n in nodes.values()} >= {"ingest", "label", "sync", "gems"}
+    families = nodes["core/families"]
+    assert families["assetMaterializations"], "the CLI's materialization is in the instance the UI reads"
+    rows = {e["label"]: e.get("intValue") for e in families["assetMaterializations"][0]["metadataEntries"]}
+    assert rows.get("dagster/row_count") == 7
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    graph_png = tmp_path / "asset-graph.png"
+    shot = _chromium(tmp_path, f"--screenshot={graph_png}", f"{ui}/asset-groups")
+    assert graph_png.exists() and graph_png.stat().st_size > 20_000, shot.stderr[-2000:]
+    graph = _text(_chromium(tmp_path, "--dump-dom", f"{ui}/asset-groups").stdout)
+    for group in ("ingest", "label", "sync", "gems"):
+        assert group in graph, f"group {group} not drawn in the asset graph"
+    assert "Join the Dagster community" not in graph
+
+    page = _text(_chromium(tmp_path, "--dump-dom", f"{ui}/assets/core/families").stdout)
+    assert "Latest materialization" in page and "Row count 7" in page, page[:2000]
+    assert "hubscope-ingest" in page, "owners are shown"
+    assert "Model families" in page, "the description is shown"
+
+    family_page = tmp_path / "asset-page.png"
+    _chromium(tmp_path, f"--screenshot={family_page}", f"{ui}/assets/core/labelled_commits")
+    shutil.copyfile(graph_png, SCREENSHOTS / "asset-graph.png")
+    if family_page.exists():
+        shutil.copyfile(family_page, SCREENSHOTS / "asset-page.png")
