@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from assets.gems.tiny_family import BASE_ID, FAMILY, Member, publish_tiny_family
+from assets.gems.tiny_family import BASE_ID, Member, publish_tiny_family
 from localapi.server import LocalAPI
 
 TEST_FAMILY: tuple[Member, ...] = (
@@ -37,5 +37,3 @@ def hub_api(family_dir: Path) -> Iterator[LocalAPI]:
 def hf_cache(tmp_path: Path) -> str:
     return str(tmp_path / "hf_cache")
 
-
-assert FAMILY  # the demo family is importable alongside the test one

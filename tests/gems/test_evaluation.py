@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import dagster as dg
@@ -73,8 +74,7 @@ def test_pipeline_finds_the_truly_best_checkpoint_and_records_failures(
 
 def test_interrupted_evaluation_resumes_without_repeating_a_query(warehouse: Warehouse, hub_api, hf_cache: str, small_task: Path) -> None:
     task = load_task_file(small_task, "add", "numeric")
-    sha = hub_api.hf_endpoint and __import__("json").loads(
-        (hub_api.data_dir / "hub" / "models" / "bob" / "tiny-adder-math" / "info.json").read_text())["sha"]
+    sha = json.loads((hub_api.data_dir / "hub" / "models" / "bob" / "tiny-adder-math" / "info.json").read_text())["sha"]
     ids = task.queries["query_id"].to_numpy()
 
     class Interrupted(Exception):
