@@ -8,11 +8,12 @@ import sys
 import time
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import polars as pl
 import pytest
 
-from orchestration.snapshot import refresh_snapshot, snapshot_path
+from orchestration.snapshot import read_snapshot_sensor, refresh_snapshot, snapshot_path
 from orchestration.warehouse import SQL_DIR, Warehouse
 
 DUCKDB_SHELL = Path(sys.executable).with_name("duckdb")
@@ -103,3 +104,22 @@ def test_snapshot_never_copies_while_a_writer_holds_the_file(warehouse: Warehous
 def test_snapshot_of_a_missing_warehouse_names_it(tmp_path: Path):
     with pytest.raises(FileNotFoundError, match="nothing.duckdb"):
         refresh_snapshot(tmp_path / "nothing.duckdb")
+
+
+def test_the_run_status_sensor_refreshes_the_snapshot_after_a_successful_run(warehouse: Warehouse, instance: dg.DagsterInstance):
+    @dg.asset
+    def tiny() -> None: ...
+
+    warehouse.replace("core.families", {}, _family_rows(4))
+    result = dg.materialize([tiny], instance=instance)
+    context = dg.build_run_status_sensor_context(
+        sensor_name=read_snapshot_sensor.name, dagster_instance=instance, dagster_run=result.dagster_run,
+        dagster_event=result.get_run_success_event(), resources={"warehouse": warehouse},
+    )
+    outcome = read_snapshot_sensor(context)
+    assert "refreshed" in str(outcome.skip_message)
+    con = duckdb.connect(str(snapshot_path(warehouse.database)), read_only=True)
+    try:
+        assert con.execute("select count(*) from families").fetchone() == (4,)
+    finally:
+        con.close()
