@@ -77,3 +77,16 @@ def test_backfill_runs_every_known_family(cli_home: Home):
     result = cli_home.cli("backfill", "--select", "key:core/labelled_commits")
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.count("] ") >= 7 and "[7/7]" in result.stdout
+
+
+def test_every_materialization_reports_row_count_and_preview(cli_home: Home):
+    with dg.instance_for_test(temp_dir=str(cli_home.dagster_home)) as instance:
+        keys = instance.get_asset_keys()
+        assert len(keys) >= 10
+        lacking = []
+        for key in keys:
+            event = instance.get_latest_materialization_event(key)
+            metadata = event.asset_materialization.metadata if event and event.asset_materialization else {}
+            if event and not ({"dagster/row_count", "preview"} <= set(metadata)):
+                lacking.append(key.to_user_string())
+    assert not lacking, f"materializations without dagster/row_count and preview: {lacking}"
