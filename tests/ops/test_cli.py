@@ -87,6 +87,8 @@ def test_every_materialization_reports_row_count_and_preview(cli_home: Home):
         for key in keys:
             event = instance.get_latest_materialization_event(key)
             metadata = event.asset_materialization.metadata if event and event.asset_materialization else {}
-            if event and not ({"dagster/row_count", "preview"} <= set(metadata)):
+            rows = metadata.get("dagster/row_count")
+            if event and (rows is None or (rows.value and "preview" not in metadata)):
                 lacking.append(key.to_user_string())
-    assert not lacking, f"materializations without dagster/row_count and preview: {lacking}"
+    # an empty partition (e.g. a family with no commits yet) has nothing to preview
+    assert not lacking, f"materializations without dagster/row_count, or rows without a preview: {lacking}"
