@@ -128,6 +128,10 @@ def _ui(args: argparse.Namespace) -> int:
     command = [sys.executable, "-m", "dagster", "dev", "-w", str(ROOT / "workspace.yaml"), "-h", args.host, "-p", str(args.port)]
     print(f"DAGSTER_HOME={home}\nopen http://{args.host}:{args.port} (Ctrl-C stops the UI and the daemon)", flush=True)
     proc = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
+    # Ctrl-C, or a SIGTERM from a process manager, stops the whole group (even when this process
+    # was started with SIGINT ignored, as background jobs of a non-interactive shell are).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         return proc.wait()
     except KeyboardInterrupt:

@@ -1,4 +1,4 @@
-"""The UI a user opens: `dagster dev` on a temporary home, the asset graph and an asset page in
+"""The UI a user opens: `hubscope ui` (dagster dev) on a temporary home, the asset graph and an asset page in
 headless Chromium (Debian's package, installed by .ci/run), checked through the rendered DOM and
 the webserver's GraphQL API. Refreshes docs/screenshots/asset-graph.png."""
 
@@ -45,36 +45,54 @@ def _graphql(base: str, query: str) -> dict:
     return body["data"]
 
 
+def _pids_serving(port: int) -> list[int]:
+    """Processes whose command line names this test's port: the UI it started, nothing else."""
+    marks = (f"-p {port}", f"--port {port}")
+    pids = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            args = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if any(mark in args for mark in marks) and "pytest" not in args:
+            pids.append(int(cmdline.parent.name))
+    return pids
+
+
 @pytest.fixture(scope="module")
 def ui(cli_home: Home, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`dagster dev` (webserver + daemon) on the CLI home, in its own process group, killed at the end."""
+    """`hubscope ui` (dagster dev: webserver + daemon) on the CLI home, stopped with Ctrl-C (SIGINT)."""
     port = _free_port()
-    log = (tmp_path_factory.mktemp("ui") / "dagster-dev.log").open("w")
+    log = (tmp_path_factory.mktemp("ui") / "hubscope-ui.log").open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "dagster", "dev", "-w", str(ROOT / "workspace.yaml"), "-h", "127.0.0.1", "-p", str(port)],
+        [sys.executable, "-m", "orchestration.cli", "ui", "--host", "127.0.0.1", "--port", str(port)],
         cwd=ROOT, env=cli_home.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
         while True:
-            assert proc.poll() is None, f"dagster dev exited: {Path(log.name).read_text()[-2000:]}"
+            assert proc.poll() is None, f"hubscope ui exited: {Path(log.name).read_text()[-2000:]}"
             try:
                 with urllib.request.urlopen(f"{base}/server_info", timeout=2):
                     break
             except OSError:
-                assert time.monotonic() < deadline, "dagster dev did not answer within 60 s"
+                assert time.monotonic() < deadline, "the UI did not answer within 60 s"
                 time.sleep(0.5)
         _graphql(base, "mutation { setNuxSeen }")  # the one-time community pop-up would cover the page
         yield base
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
+        proc.send_signal(signal.SIGINT)
         try:
-            proc.wait(timeout=15)
+            proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+            proc.kill()
             proc.wait()
+        leftover = _pids_serving(port)
+        for pid in leftover:
+            os.kill(pid, signal.SIGKILL)
         log.close()
+        assert not leftover, f"Ctrl-C left UI processes running: {leftover}"
 
 
 def _chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
