@@ -114,7 +114,7 @@ class Warehouse(DuckDBResource):
         with self.transaction() as con:
             for table, frame in frames.items():
                 con.execute(f"delete from {table} where {clause}", list(where.values()))
-                _insert(con, table, frame)
+                insert_frame(con, table, frame)
         return {table: frame.height for table, frame in frames.items()}
 
     def append(self, table: str, frame: pl.DataFrame) -> int:
@@ -122,11 +122,12 @@ class Warehouse(DuckDBResource):
         if frame.is_empty():
             return 0
         with self.transaction() as con:
-            _insert(con, table, frame, on_conflict="do nothing")
+            insert_frame(con, table, frame, on_conflict="do nothing")
         return frame.height
 
 
-def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, on_conflict: str = "") -> None:
+def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, on_conflict: str = "") -> None:
+    """Insert a frame into a table by column name inside the caller's transaction (empty: no-op)."""
     if frame.is_empty():
         return
     con.register("_hubscope_frame", frame.to_arrow())

@@ -175,19 +175,8 @@ def gem_search(context: dg.AssetExecutionContext, config: SearchConfig, warehous
         context.log.info(f"{name}: picked {result.pick} with {result.spent} queries ({len(result.failures)} failed)")
     picks_frame = pl.concat(picks)
     rounds_frame = pl.concat([r for r in rounds if r.height], how="diagonal_relaxed") if any(r.height for r in rounds) else pl.DataFrame()
-    with warehouse.get_connection() as con:  # both tables in one transaction
-        con.execute("BEGIN TRANSACTION")
-        try:
-            for table, frame in (("core.gem_rounds", rounds_frame), ("core.gem_picks", picks_frame)):
-                con.execute(f"delete from {table} where base_key = ? and task = ?", [key, task.name])
-                if frame.height:
-                    con.register("_f", frame.to_arrow())
-                    con.execute(f"insert into {table} by name select * from _f")
-                    con.unregister("_f")
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
+    warehouse.replace_many({"base_key": key, "task": task.name},
+                           {"core.gem_rounds": rounds_frame, "core.gem_picks": picks_frame})
     return dg.MaterializeResult(metadata={
         "dagster/row_count": picks_frame.height, "computed_queries": oracle.computed, "model_loads": oracle.loads,
         "failed": len(oracle.failures), "device": oracle.device.type, "budget": budget,

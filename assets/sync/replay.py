@@ -23,7 +23,7 @@ from pathlib import Path
 import polars as pl
 
 from orchestration.partitions import FAMILIES
-from orchestration.warehouse import Warehouse
+from orchestration.warehouse import Warehouse, insert_frame
 
 COMMIT_REQUIRED = ["family_key", "platform", "repo", "sha"]
 LABEL_REQUIRED = ["family_key", "platform", "repo", "sha", "category"]
@@ -128,25 +128,17 @@ def replay(
     """Load the files into the warehouse, replacing the replayed families' rows; returns the family keys."""
     frames = prepare(warehouse, commits_path, labels_path, families_path, now or datetime.now(UTC))
     keys = sorted(frames["core.families"]["family_key"].to_list())
-    with warehouse.get_connection() as con:
-        con.execute("BEGIN TRANSACTION")
-        try:
-            con.register("_replay_keys", pl.DataFrame({"family_key": keys}).to_arrow())
-            # children before parents: labels reference nothing here, but keep the FK-safe order
+    try:
+        with warehouse.transaction() as con:
+            con.execute("create temp table _replay_keys (family_key varchar)")
+            con.executemany("insert into _replay_keys values (?)", [[k] for k in keys])
+            # children before parents, so the order stays safe if foreign keys are added
             for table in ("core.labelled_commits", "core.variants", "raw.commits", "core.families"):
                 con.execute(f"delete from {table} where family_key in (select family_key from _replay_keys)")
             for table in ("core.families", "core.variants", "raw.commits", "core.labelled_commits"):
-                frame = frames[table]
-                if frame.height:
-                    con.register("_replay_frame", frame.to_arrow())
-                    con.execute(f"insert into {table} by name select * from _replay_frame")
-                    con.unregister("_replay_frame")
-            con.execute("COMMIT")
-        except BaseException as error:
-            con.execute("ROLLBACK")
-            if isinstance(error, Exception):
-                raise ValueError(f"replay of {commits_path} failed, nothing was written: {error}") from error
-            raise
+                insert_frame(con, table, frames[table])
+    except Exception as error:
+        raise ValueError(f"replay of {commits_path} failed, nothing was written: {error}") from error
     return keys
 
 
