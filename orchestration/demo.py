@@ -48,8 +48,8 @@ def _prepare_environment(data: Path) -> Path:
 
 
 def _run(defs: dg.Definitions, name: str, selection: dg.AssetSelection, instance: dg.DagsterInstance,
-         partitions: dg.PartitionsDefinition | None = None, partition_key: str | None = None) -> bool:
-    job = dg.define_asset_job(name, selection=selection, partitions_def=partitions)
+         partition_key: str | None = None) -> bool:
+    job = dg.define_asset_job(name, selection=selection)
     resolved = dg.Definitions.merge(defs, dg.Definitions(jobs=[job])).resolve_job_def(name)
     result = resolved.execute_in_process(instance=instance, partition_key=partition_key, raise_on_error=False)
     if not result.success:
@@ -90,7 +90,7 @@ def run_demo(data: Path | None = None) -> int:
             per_family = [k for k in graph.get_all_asset_keys() if graph.get(k).partitions_def == FAMILIES]
             for key in families:
                 print(f"family {key}: {len(per_family)} assets ...")
-                ok &= _run(defs, "demo_family", dg.AssetSelection.assets(*per_family), instance, FAMILIES, key)
+                ok &= _run(defs, "demo_family", dg.AssetSelection.assets(*per_family), instance, key)
             after = [k for k in dg.AssetSelection.assets(*per_family).downstream().resolve(graph)
                      if graph.get(k).partitions_def is None]
             if after:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import dagster as dg
 
 from assets.ingest.assets import COMMITS, DISCOVERY_KEYS
-from orchestration.partitions import FAMILIES
 
 WRITE_TAGS = {"hubscope/warehouse": "write"}
 
@@ -23,7 +22,6 @@ discovery_job = dg.define_asset_job(
 ingest_job = dg.define_asset_job(
     "ingest_job",
     selection=dg.AssetSelection.assets(COMMITS),
-    partitions_def=FAMILIES,
     description="Fetch one family's new commits (GitHub and every Hub variant) into raw.commits.",
     tags=WRITE_TAGS,
 )

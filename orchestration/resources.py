@@ -37,10 +37,14 @@ class GitHubResource(dg.ConfigurableResource):
     api_url: str = Field(default="https://api.github.com", description="REST base URL (GITHUB_API_URL).")
     server_url: str = Field(default="https://github.com", description="git server URL (GITHUB_SERVER_URL).")
     token: str | None = Field(default=None, description="GITHUB_TOKEN: 5,000 requests/hour instead of 60.")
+    seconds_between_requests: float = Field(
+        default=0.25, description="PyGithub's pause between requests (GitHub's advice against secondary limits); 0 for a local server."
+    )
 
     def client(self, per_page: int = 100, retries: int = 3) -> Github:
         auth = Auth.Token(self.token) if self.token else None
-        return Github(base_url=self.api_url, auth=auth, per_page=per_page, retry=retries)
+        return Github(base_url=self.api_url, auth=auth, per_page=per_page, retry=retries,
+                      seconds_between_requests=self.seconds_between_requests)
 
     def git_url(self, full_name: str) -> str:
         return f"{self.server_url.rstrip('/')}/{full_name}.git"

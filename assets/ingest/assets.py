@@ -105,7 +105,10 @@ def commits(
     context: dg.AssetExecutionContext, config: CommitsConfig, warehouse: Warehouse, hub: HubResource, github: GitHubResource
 ) -> dg.MaterializeResult:
     at = datetime.now(UTC)
-    family = history.load_family(warehouse, context.partition_key)
+    try:
+        family = history.load_family(warehouse, context.partition_key)
+    except ValueError as exc:  # a missing family is not transient: retrying cannot help
+        raise dg.Failure(str(exc), allow_retries=False) from None
     histories, errors = history.refresh_family(family, history.remotes(family, hub, github), mirror_root(config.mirror_root), at)
     added = history.write_family(warehouse, family, histories, at)
     if errors:  # what worked is stored; the step fails so its retry policy fetches the rest later
