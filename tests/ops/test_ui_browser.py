@@ -27,7 +27,7 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--window-size=1600,1000", "--virtual-time-budget=15000"]
+         "--window-size=1800,1400", "--virtual-time-budget=15000"]
 
 
 def _free_port() -> int:
@@ -118,12 +118,15 @@ def test_the_asset_graph_and_an_asset_page_show_assets_and_latest_materializatio
     rows = {e["label"]: e.get("intValue") for e in families["assetMaterializations"][0]["metadataEntries"]}
     assert rows.get("dagster/row_count") == 7
 
+    # the global lineage with every group expanded (the UI keeps that state in the `expanded` query)
+    groups = sorted({n["groupName"] for n in nodes.values()})
+    graph_url = f"{ui}/asset-groups?expanded=" + ",".join(f"global@global:{g}" for g in groups)
     graph_png = tmp_path / "asset-graph.png"
-    shot = _chromium(tmp_path, f"--screenshot={graph_png}", f"{ui}/asset-groups")
+    shot = _chromium(tmp_path, f"--screenshot={graph_png}", graph_url)
     assert graph_png.exists() and graph_png.stat().st_size > 20_000, shot.stderr[-2000:]
-    graph = _text(_chromium(tmp_path, "--dump-dom", f"{ui}/asset-groups").stdout)
-    for group in ("ingest", "label", "sync", "gems"):
-        assert group in graph, f"group {group} not drawn in the asset graph"
+    graph = _text(_chromium(tmp_path, "--dump-dom", graph_url).stdout)
+    for name in ("hub_models", "commits", "labelled_commits", "sync_pairs", "sync_rq2_patterns", "gem_leaderboard", *groups):
+        assert name in graph, f"{name} not drawn in the asset graph"
     assert "Join the Dagster community" not in graph
 
     page = _text(_chromium(tmp_path, "--dump-dom", f"{ui}/assets/core/families").stdout)
