@@ -43,9 +43,20 @@ class FamilyRepos:
     hub_repos: list[str]
     states: pl.DataFrame  # raw.repo_state rows of the family
 
+    def stored(self, platform: str, repo: str) -> dict | None:
+        rows = self.states.filter((pl.col("platform") == platform) & (pl.col("repo") == repo)).to_dicts()
+        return rows[0] if rows else None
+
     def known_head(self, platform: str, repo: str) -> str | None:
-        row = self.states.filter((pl.col("platform") == platform) & (pl.col("repo") == repo))
-        return row["head_sha"][0] if row.height else None
+        row = self.stored(platform, repo)
+        return row["head_sha"] if row else None
+
+    def unchanged(self, h: RepoHistory) -> bool:
+        """Nothing new: the same head, or the same refusal (empty, gated, missing) as last time."""
+        if h.status == "unchanged":
+            return True
+        row = self.stored(h.platform, h.repo)
+        return not h.commits and row is not None and (row["status"], row["reason"], row["head_sha"]) == (h.status, h.reason, h.head_sha)
 
 
 def load_family(warehouse: Warehouse, family_key: str) -> FamilyRepos:
@@ -96,9 +107,9 @@ def state_frame(family: FamilyRepos, histories: list[RepoHistory], stored_counts
                 at: datetime) -> pl.DataFrame:
     """The family's ``raw.repo_state`` after this run (unchanged repositories keep their row as is)."""
     rows = [r for r in family.states.to_dicts()
-            if not any(h.platform == r["platform"] and h.repo == r["repo"] and h.status != "unchanged" for h in histories)]
+            if not any(h.platform == r["platform"] and h.repo == r["repo"] and not family.unchanged(h) for h in histories)]
     for h in histories:
-        if h.status == "unchanged":
+        if family.unchanged(h):
             continue
         rows.append({
             "family_key": family.family_key, "platform": h.platform, "repo": h.repo, "head_sha": h.head_sha,
@@ -110,7 +121,7 @@ def state_frame(family: FamilyRepos, histories: list[RepoHistory], stored_counts
 
 def write_family(warehouse: Warehouse, family: FamilyRepos, histories: list[RepoHistory], at: datetime) -> int:
     """Append new commits, then replace the family's repo states; returns the commits appended."""
-    if all(h.status == "unchanged" for h in histories):
+    if all(family.unchanged(h) for h in histories):
         return 0  # an unchanged refresh rewrites nothing
     new = commit_frame(family.family_key, histories)
     added = warehouse.append("raw.commits", new)
