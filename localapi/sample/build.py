@@ -25,7 +25,7 @@ from pathlib import Path
 
 from localapi.sample.specs import SAMPLE, Burst, GitHubRepoSpec, HubModelSpec, SampleSpec
 
-SAMPLE_VERSION = "3"
+SAMPLE_VERSION = "4"
 """Bump when the spec or the generator changes, so a reused data dir is rebuilt."""
 
 SAMPLE_HUB_TOKEN = "hf_sample_reader_token"
@@ -261,6 +261,12 @@ def _write_hub(root: Path, spec: HubModelSpec, rng: random.Random, gh_times: lis
     folder = root / "hub" / "models" / spec.repo_id
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "info.json").write_text(json.dumps(info, indent=1))
+    if spec.readme_links:
+        files = folder / "files"
+        files.mkdir(exist_ok=True)
+        links = "\n".join(f"- Training and evaluation code: [{link}]({link})" for link in spec.readme_links)
+        (files / "README.md").write_text(f"---\nlicense: apache-2.0\n---\n# {spec.repo_id}\n\n{links}\n")
+        (files / "config.json").write_text(json.dumps({"model_type": "t5", "d_model": 1024}))
 
 
 # -- git ----------------------------------------------------------------------------------------

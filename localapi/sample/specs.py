@@ -43,6 +43,7 @@ class HubModelSpec:
     likes: int
     pipeline_tag: str
     card_links: tuple[str, ...] = ()  # GitHub links written into the card metadata
+    readme_links: tuple[str, ...] = ()  # GitHub links only in the README (served as files/README.md)
     base_model: str | None = None  # makes it a fine-tune in the model tree
     gated: str | bool = False  # False, "auto" or "manual"
     private: bool = False
@@ -187,6 +188,15 @@ SAMPLE = SampleSpec(
                     pipeline_tag="summarization",
                     card_links=("https://github.com/sparse-lab/sparse-t5",),
                     library_name="transformers",
+                ),
+                # links its code only from the README text, not the card metadata
+                HubModelSpec(
+                    "sparse-lab/sparse-t5-large",
+                    (Burst("2022-10-06", 15, 16),),
+                    downloads=21_000,
+                    likes=12,
+                    pipeline_tag="summarization",
+                    readme_links=("https://github.com/sparse-lab/sparse-t5",),
                 ),
             ),
         ),

@@ -92,3 +92,8 @@ def test_stale_discovery_is_requested_once_a_day():
     stale_tick = plan_tick(["a"], {"a"}, now - timedelta(days=2), now)
     assert not fresh_tick.run_requests
     assert [r.run_key for r in stale_tick.run_requests] == ["discovery-2026-01-02"]
+
+
+def test_a_link_only_in_the_readme_is_found(ingested):
+    row = ingested.warehouse.query("select * from raw.hub_models where repo_id = 'sparse-lab/sparse-t5-large'").row(0, named=True)
+    assert row["family_key"] == "sparse-lab__sparse-t5" and row["github_links"] == ["https://github.com/sparse-lab/sparse-t5"]
