@@ -123,8 +123,9 @@ def router(data_dir: Path) -> Router:
 
     @r.get(r"/rate_limit", "github.rate_limit")
     def rate_limit(req: Request) -> Response:
-        remaining, reset_in = rate.limit - rate._used, rate.window_s
-        core = {"limit": rate.limit, "remaining": max(remaining, 0), "reset": int(time.time()) + reset_in, "used": rate._used, "resource": "core"}
+        remaining, reset_in = rate.peek()
+        used = rate.limit - remaining
+        core = {"limit": rate.limit, "remaining": max(remaining, 0), "reset": int(time.time()) + reset_in, "used": used, "resource": "core"}
         return json_response({"resources": {"core": core}, "rate": core}, **rate_headers(remaining + 1, reset_in))
 
     @repo_route(r"", "github.repo")

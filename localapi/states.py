@@ -46,6 +46,11 @@ class RateWindow:
             self._used += 1
             return self.limit - self._used, max(1, int(self._start + self.window_s - now))
 
+    def peek(self) -> tuple[int, int]:
+        """(remaining, seconds until reset) without counting a request."""
+        with self._lock:
+            return self.limit - self._used, max(1, int(self._start + self.window_s - time.time()))
+
     @classmethod
     def for_platform(cls, states: dict[str, Any], platform: str, limit: int, window_s: int) -> RateWindow:
         conf = states.get("rate_limits", {}).get(platform, {})

@@ -165,3 +165,19 @@ def test_tens_of_thousands_of_commits_in_two_requests(fresh, tmp_path: Path):
     assert fresh.api.count() == 2 and time.time() - t < 30
     assert got.commits[-1]["committed_at"] == datetime.fromtimestamp(start, UTC)
     assert got.commits[0]["committed_at"] - got.commits[-1]["committed_at"] == timedelta(seconds=600 * (n - 1))
+
+
+def test_github_rate_limit_far_from_reset_fails_discovery_clearly(fresh):
+    before = fresh.warehouse.query("select * from raw.github_repos order by full_name")
+    reset = str(int(time.time()) + 3600)
+    fresh.api.inject(route="github.repo", status=403, times=1, body={"message": "API rate limit exceeded for 127.0.0.1."},
+                     headers={"X-RateLimit-Remaining": "0", "X-RateLimit-Limit": "60", "X-RateLimit-Reset": reset})
+    error = fresh.call_discovery()
+    assert isinstance(error, RateLimited) and "resets in" in str(error) and "GITHUB_TOKEN" in str(error)
+    assert fresh.warehouse.query("select * from raw.github_repos order by full_name").equals(before)
+
+
+def test_hub_rate_limit_near_its_reset_is_waited_for(fresh):
+    fresh.api.inject(route="hub.list_models", status=429, times=1, headers={"Retry-After": "1"})
+    assert fresh.call_discovery() is None
+    assert [s.status for s in fresh.api.log if s.route == "hub.list_models"][:2] == [429, 200]
