@@ -32,7 +32,7 @@ def mirror_root(configured: str | None) -> Path:
     return Path(configured or os.environ.get("HUBSCOPE_GIT_CACHE") or ROOT / "data" / "git")
 
 
-COMMITS_RETRY = dg.RetryPolicy(max_retries=3, delay=30, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
+REMOTE_RETRY = dg.RetryPolicy(max_retries=3, delay=30, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
 """Transient failures (server errors, cut connections, a rate limit far from its reset) retry later."""
 
 
@@ -59,7 +59,7 @@ def _meta(frame: pl.DataFrame, **extra: object) -> dict[str, object]:
     ],
     name="discover_families",
     pool="duckdb",
-    retry_policy=COMMITS_RETRY,
+    retry_policy=REMOTE_RETRY,
 )
 def discover_families(
     context: dg.AssetExecutionContext, config: DiscoveryConfig, warehouse: Warehouse, hub: HubResource, github: GitHubResource
@@ -99,7 +99,7 @@ def discover_families(
     partitions_def=FAMILIES,
     deps=[FAMILIES_KEY, VARIANTS],
     pool="duckdb",
-    retry_policy=COMMITS_RETRY,
+    retry_policy=REMOTE_RETRY,
 )
 def commits(
     context: dg.AssetExecutionContext, config: CommitsConfig, warehouse: Warehouse, hub: HubResource, github: GitHubResource
