@@ -8,7 +8,7 @@
 3. materializes discovery, adds the family partitions, then every asset partitioned by ``families``
    for each family (selected from the asset graph, so later stages' assets join without edits here),
    then every unpartitioned asset downstream of those;
-4. runs :data:`EXTRA_STEPS` (other stages add theirs with one line) and prints a summary.
+4. runs :data:`EXTRA_STEPS` (the gems stage's tiny model family) and prints a summary.
 """
 
 from __future__ import annotations
@@ -22,7 +22,12 @@ from pathlib import Path
 
 import dagster as dg
 
+from orchestration.snapshot import refresh_snapshot
 from orchestration.warehouse import ROOT
+
+
+QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+"""Demo runs log warnings and errors only; the full logs are in the instance (``make ui``)."""
 
 
 @dataclass
@@ -34,9 +39,27 @@ class DemoContext:
     api: object  # localapi.server.LocalAPI
     database: str
 
+    def run(self, name: str, selection: dg.AssetSelection, partition_key: str | None = None,
+            config: dict | None = None, tags: dict[str, str] | None = None) -> bool:
+        """Materialize ``selection`` in-process into the demo's instance; print which steps failed."""
+        job = dg.define_asset_job(name, selection=selection, config={**QUIET, **(config or {})}, tags=tags)
+        resolved = dg.Definitions.merge(self.defs, dg.Definitions(jobs=[job])).resolve_job_def(name)
+        result = resolved.execute_in_process(instance=self.instance, partition_key=partition_key, raise_on_error=False)
+        if not result.success:
+            failed = [e.step_key for e in result.all_events if e.is_step_failure]
+            print(f"  ! {name}{f' [{partition_key}]' if partition_key else ''} failed in {', '.join(failed)}")
+        return result.success
 
-EXTRA_STEPS: list[Callable[[DemoContext], str | None]] = []
-"""Hooks run after the family assets, in order; each may return a line for the summary."""
+
+def _gems_step(ctx: DemoContext) -> str | None:
+    """The hidden-gems stage: publish the tiny GPT-2 family, search it, build its leaderboard."""
+    from assets.gems.demo import demo_step
+
+    return demo_step(ctx)
+
+
+EXTRA_STEPS: list[Callable[[DemoContext], str | None]] = [_gems_step]
+"""Steps run after the family assets, in order; each may return a line for the summary."""
 
 
 def _prepare_environment(data: Path) -> Path:
@@ -45,17 +68,6 @@ def _prepare_environment(data: Path) -> Path:
     shutil.copyfile(ROOT / "dagster.yaml", home / "dagster.yaml")
     os.environ["DAGSTER_HOME"] = str(home)
     return home
-
-
-def _run(defs: dg.Definitions, name: str, selection: dg.AssetSelection, instance: dg.DagsterInstance,
-         partition_key: str | None = None) -> bool:
-    job = dg.define_asset_job(name, selection=selection)
-    resolved = dg.Definitions.merge(defs, dg.Definitions(jobs=[job])).resolve_job_def(name)
-    result = resolved.execute_in_process(instance=instance, partition_key=partition_key, raise_on_error=False)
-    if not result.success:
-        failed = [e.step_key for e in result.all_events if e.is_step_failure]
-        print(f"  ! {name}{f' [{partition_key}]' if partition_key else ''} failed in {', '.join(failed)}")
-    return result.success
 
 
 def run_demo(data: Path | None = None) -> int:
@@ -82,22 +94,24 @@ def run_demo(data: Path | None = None) -> int:
         print(f"local API on the bundled sample at {api.base_url}")
         ok = True
         with dg.DagsterInstance.get() as instance:
+            ctx = DemoContext(instance, defs, api, database)
             print("discovering model families ...")
-            ok &= _run(defs, "demo_discovery", dg.AssetSelection.assets(*DISCOVERY_KEYS), instance)
+            ok &= ctx.run("demo_discovery", dg.AssetSelection.assets(*DISCOVERY_KEYS))
             families = _family_keys(database)
             instance.add_dynamic_partitions(FAMILIES.name, families)
             graph = defs.resolve_asset_graph()
             per_family = [k for k in graph.get_all_asset_keys() if graph.get(k).partitions_def == FAMILIES]
             for key in families:
                 print(f"family {key}: {len(per_family)} assets ...")
-                ok &= _run(defs, "demo_family", dg.AssetSelection.assets(*per_family), instance, key)
+                ok &= ctx.run("demo_family", dg.AssetSelection.assets(*per_family), key)
             after = [k for k in dg.AssetSelection.assets(*per_family).downstream().resolve(graph)
                      if graph.get(k).partitions_def is None]
             if after:
                 print(f"study tables: {len(after)} assets ...")
-                ok &= _run(defs, "demo_study", dg.AssetSelection.assets(*after), instance)
-            extra = [line for step in EXTRA_STEPS if (line := step(DemoContext(instance, defs, api, database)))]
-        _summary(database, time.time() - started, extra)
+                ok &= ctx.run("demo_study", dg.AssetSelection.assets(*after))
+            extra = [line for step in EXTRA_STEPS if (line := step(ctx))]
+        snapshot = refresh_snapshot(database).path
+        _summary(database, snapshot, time.time() - started, extra)
         return 0 if ok else 1
     finally:
         api.stop()
@@ -109,19 +123,24 @@ def _family_keys(database: str) -> list[str]:
     return Warehouse(database=database).query("select family_key from core.families order by 1")["family_key"].to_list()
 
 
-def _summary(database: str, seconds: float, extra: list[str]) -> None:
+def _summary(database: str, snapshot: Path, seconds: float, extra: list[str]) -> None:
     from orchestration.warehouse import Warehouse
 
     wh = Warehouse(database=database)
     fams = wh.query("select count(*) as n, sum(n_variants)::int as v from core.families").row(0, named=True)
     commits = wh.query("select platform, count(*) as n from raw.commits group by 1 order by 1")
     states = wh.query("select status, count(*) as n from raw.repo_state group by 1 order by 1")
+    labels = wh.query("select labeller, count(*) as n from core.labelled_commits where status = 'labelled' group by 1")
+    patterns = wh.query("select coalesce(pattern, 'excluded') as p, count(*) as n from core.sync_pairs group by 1 order by 2 desc")
     print()
     print(f"hubscope demo finished in {seconds:.0f} s")
     print(f"  families: {fams['n']}  Hub variants: {fams['v']}")
     print("  commits: " + ", ".join(f"{p} {n:,}" for p, n in commits.iter_rows()))
     print("  repositories: " + ", ".join(f"{s} {n}" for s, n in states.iter_rows()))
+    print("  labels: " + (", ".join(f"{lb} {n:,}" for lb, n in labels.iter_rows()) or "none"))
+    print("  sync patterns: " + (", ".join(f"{p} {n}" for p, n in patterns.iter_rows()) or "none"))
     for line in extra:
         print(f"  {line}")
     print(f"  warehouse: {database}")
-    print("  explore: `make ui` (Dagster UI with these runs), or duckdb -readonly on a copy of the file")
+    print("  open the UI: make ui   (then http://127.0.0.1:3000)")
+    print(f"  query it:    .venv/bin/duckdb -readonly {snapshot}   (a snapshot; never blocks a run)")

@@ -199,10 +199,10 @@ class LeaderboardConfig(dg.Config):
 def gem_leaderboard(context: dg.AssetExecutionContext, config: LeaderboardConfig, warehouse: Warehouse) -> dg.MaterializeResult:
     key = context.partition_key
     sql = warehouse_sql("gems_leaderboard_inputs.sql")
-    cands = warehouse.query(sql["candidates"], [key])
-    scores = warehouse.query(sql["scores"], [key, config.task])
-    failures = warehouse.query(sql["failures"], [key, config.task])
-    picks = warehouse.query(sql["picks"], [key, config.task])
+    with warehouse.get_connection() as con:  # the file reads its parameters from session variables
+        con.execute("set variable base_key = ?", [key])
+        con.execute("set variable task = ?", [config.task])
+        cands, scores, failures, picks = (con.sql(sql[name]).pl() for name in ("candidates", "scores", "failures", "picks"))
     board = build_leaderboard(cands, scores, failures, picks, popular_share=config.popular_share, alpha=config.alpha)
     frame = board.with_columns(pl.lit(key).alias("base_key"), pl.lit(config.task).alias("task"))
     warehouse.replace("out.gem_leaderboard", {"base_key": key, "task": config.task}, frame)

@@ -1,8 +1,6 @@
 """The gems part of ``hubscope demo``: publish the tiny family, search it, build its leaderboard.
 
-Hooked into ``orchestration/demo.py`` with one line::
-
-    from assets.gems.demo import demo_step; EXTRA_STEPS.append(demo_step)
+Run by ``orchestration/demo.py`` (one entry of ``EXTRA_STEPS``).
 """
 
 from __future__ import annotations
@@ -25,16 +23,14 @@ def demo_step(ctx) -> str | None:  # ctx: orchestration.demo.DemoContext
     publish_tiny_family(Path(ctx.api.data_dir))
     warehouse = Warehouse(database=ctx.database)
     key = register_base_model(warehouse, ctx.instance, BASE_ID)
-    unpartitioned = dg.define_asset_job("demo_gem_queries", selection=dg.AssetSelection.assets(GEM_KEYS[1]))
-    partitioned = dg.define_asset_job(
-        "demo_gems", selection=dg.AssetSelection.assets(GEM_KEYS[0], *GEM_KEYS[2:]), tags={"hubscope/gpu": "true"},
+    print(f"gems: searching {BASE_ID}'s model tree ...")
+    ok = ctx.run("demo_gem_queries", dg.AssetSelection.assets(GEM_KEYS[1]))
+    ok &= ctx.run(
+        "demo_gems", dg.AssetSelection.assets(GEM_KEYS[0], *GEM_KEYS[2:]), partition_key=key,
+        tags={"hubscope/gpu": "true"},
         config={"ops": {"core__gem_search": {"config": {
             "strategies": ["aggressive", "halving", "uniform", "exhaustive", "random", "most_downloaded"]}}}},
     )
-    defs = dg.Definitions.merge(ctx.defs, dg.Definitions(jobs=[unpartitioned, partitioned]))
-    print(f"gems: searching {BASE_ID}'s model tree ...")
-    ok = defs.resolve_job_def("demo_gem_queries").execute_in_process(instance=ctx.instance, raise_on_error=False).success
-    ok &= defs.resolve_job_def("demo_gems").execute_in_process(instance=ctx.instance, partition_key=key, raise_on_error=False).success
     if not ok:
         return "gems: FAILED (see the run logs)"
     top = warehouse.query(

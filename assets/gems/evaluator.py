@@ -44,7 +44,9 @@ class Loaded:
 def download(repo_id: str, revision: str, *, endpoint: str, cache_dir: str | None, token: str | None) -> Path:
     """The candidate's files at ``revision`` through the real client (from the cache when present)."""
     from huggingface_hub import snapshot_download
+    from huggingface_hub.utils import disable_progress_bars
 
+    disable_progress_bars()  # one bar per candidate file is noise in run logs
     try:
         return Path(snapshot_download(repo_id, revision=revision, endpoint=endpoint, cache_dir=cache_dir, token=token or False))
     except Exception as exc:  # the client's errors carry URLs, never the token
@@ -54,6 +56,9 @@ def download(repo_id: str, revision: str, *, endpoint: str, cache_dir: str | Non
 def load(path: Path, device: torch.device, dtype: torch.dtype) -> Loaded:
     """Load a causal LM from a snapshot, refusing custom code and missing weights."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()  # a "Loading weights" bar per candidate is noise in run logs
 
     config = path / "config.json"
     if not config.is_file():
