@@ -74,6 +74,8 @@ def discover_families(
         models.append(discovery.model_row(model, links, chosen, issue, at))
     repos, missing = discovery.resolve_github(github.client(), [m["github_repo"] for m in models if m["github_repo"]], at)
     tables = discovery.build_tables(models, repos, missing, previous, at)
+    manual = warehouse.query("select family_key, github_repo, hub_variants from core.manual_families")
+    tables = discovery.with_manual_families(tables, manual, previous, at)
     warehouse.replace_many({}, {
         "raw.hub_models": tables.hub_models, "raw.github_repos": tables.github_repos,
         "core.families": tables.families, "core.variants": tables.variants,

@@ -220,3 +220,29 @@ def build_tables(models: list[dict[str, Any]], repos: list[dict[str, Any]], miss
     )
     used = set(families["family_key"])
     return Discovery(hub_models, github_repos.filter(pl.col("family_key").is_in(used)), families, variants)
+
+
+def with_manual_families(found: Discovery, manual: pl.DataFrame, previous_families: pl.DataFrame, at: datetime) -> Discovery:
+    """Keep the families registered by hand (``core.manual_families``) that the Hub scan did not find.
+
+    Discovery replaces the family tables wholesale; without this a family added with
+    ``hubscope add-family`` (e.g. under the download threshold) would vanish at the next scan.
+    A family the scan does find is taken from the scan, which has fresher metadata.
+    """
+    extra = manual.filter(~pl.col("family_key").is_in(found.families["family_key"].implode()))
+    if extra.is_empty():
+        return found
+    first_seen = dict(zip(previous_families["family_key"], previous_families["first_seen"])) if previous_families.height else {}
+    families = extra.select(
+        "family_key", "github_repo",
+        pl.col("hub_variants").list.len().cast(pl.Int32).alias("n_variants"),
+        pl.lit(None, dtype=pl.Int64).alias("downloads"),
+        pl.col("family_key").map_elements(lambda k: first_seen.get(k, at), return_dtype=pl.Datetime("us", "UTC")).alias("first_seen"),
+    )
+    variants = extra.select("family_key", pl.col("hub_variants").alias("repo_id")).explode("repo_id")
+    return Discovery(
+        found.hub_models,
+        found.github_repos,
+        pl.concat([found.families, families.cast(found.families.schema)]).sort("family_key"),
+        pl.concat([found.variants, variants.cast(found.variants.schema)]).sort("family_key", "repo_id"),
+    )

@@ -97,3 +97,31 @@ def test_stale_discovery_is_requested_once_a_day():
 def test_a_link_only_in_the_readme_is_found(ingested):
     row = ingested.warehouse.query("select * from raw.hub_models where repo_id = 'sparse-lab/sparse-t5-large'").row(0, named=True)
     assert row["family_key"] == "sparse-lab__sparse-t5" and row["github_links"] == ["https://github.com/sparse-lab/sparse-t5"]
+
+
+def test_a_family_added_by_hand_survives_the_next_discovery(fresh):
+    from orchestration.runner import add_family
+
+    wh = fresh.warehouse
+    manual = add_family(wh, fresh.instance, "small-lab/under-threshold", ["small-lab/tiny-model"])
+    scanned = add_family(wh, fresh.instance, "indolab/indobert-lite", ["indolab/hand-picked"])  # also found by the scan
+    before = wh.query("select family_key, first_seen from core.families where family_key = ?", [manual.family_key])
+    assert fresh.discover().success
+    kept = wh.query("select * from core.families where family_key = ?", [manual.family_key]).row(0, named=True)
+    assert kept["n_variants"] == 1 and kept["first_seen"] == before["first_seen"][0]
+    assert wh.query("select repo_id from core.variants where family_key = ?", [manual.family_key]).item() == "small-lab/tiny-model"
+    # a family the scan finds comes from the scan: its variants are the Hub's, not the hand-entered ones
+    found = set(wh.query("select repo_id from core.variants where family_key = ?", [scanned.family_key])["repo_id"])
+    assert "indolab/hand-picked" not in found and found
+
+
+def test_duplicate_commits_check_passes_on_ingest_and_catches_a_repository_stored_under_two_names(fresh):
+    from assets.ingest.checks import no_duplicate_commits
+
+    wh = fresh.warehouse
+    assert no_duplicate_commits(warehouse=wh).passed
+    with wh.transaction() as con:  # the same history again under a GitHub repository's old name
+        con.execute("insert into raw.commits select * replace ('old-name/' || repo as repo) from raw.commits "
+                    "where platform = 'github' and family_key = (select min(family_key) from raw.commits)")
+    result = no_duplicate_commits(warehouse=wh)
+    assert not result.passed and result.metadata["families"].value == 1
