@@ -29,12 +29,8 @@ def local_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator["LocalAPI"]:
     from localapi.sample import build_sample
     from localapi.server import LocalAPI
 
-    api = LocalAPI(build_sample(tmp_path_factory.mktemp("localapi")))
-    api.start()
-    try:
+    with LocalAPI(build_sample(tmp_path_factory.mktemp("localapi"))) as api:
         yield api
-    finally:
-        api.stop()
 
 
 @pytest.fixture

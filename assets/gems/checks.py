@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import dagster as dg
-
 from assets.gems.assets import gem_search
-from orchestration.warehouse import Warehouse, table_preview
+from orchestration.checks import problem_rows_check
 
-
-@dg.asset_check(
+search_within_budget = problem_rows_check(
     asset=gem_search,
-    blocking=True,
+    name="search_within_budget",
     description="Every budgeted strategy's pick in core.gem_picks spent at most its query budget, and every "
     "round's running total stays within it. Blocking: a leaderboard built on an over-budget search would "
     "overstate how cheaply the best model was found.",
-)
-def search_within_budget(warehouse: Warehouse) -> dg.AssetCheckResult:
-    over = warehouse.query(
-        """
+    sql="""
         select base_key, task, strategy, max(spent) as spent, max(budget) as budget
         from (
             select base_key, task, strategy, queries_spent as spent, budget from core.gem_picks
@@ -27,9 +21,5 @@ def search_within_budget(warehouse: Warehouse) -> dg.AssetCheckResult:
         )
         where budget is not null and spent > budget
         group by all order by base_key, task, strategy
-        """
-    )
-    return dg.AssetCheckResult(
-        passed=over.is_empty(),
-        metadata={"over_budget": dg.MetadataValue.int(over.height), "rows": table_preview(over, rows=20)},
-    )
+    """,
+)

@@ -32,6 +32,7 @@ from assets.label.store import (
     rules_label_rows,
 )
 from assets.label.taxonomy import load_taxonomy
+from orchestration.checks import problem_rows_check
 from orchestration.partitions import FAMILIES
 from orchestration.resources import LLMResource
 from orchestration.warehouse import Warehouse, table_preview
@@ -256,16 +257,13 @@ def kappa_meets_threshold(config: KappaCheckConfig, warehouse: Warehouse) -> dg.
     )
 
 
-@dg.asset_check(
+every_commit_labelled = problem_rows_check(
     asset=labelled_commits,
-    blocking=True,
+    name="every_commit_labelled",
     description="In every family that has rules labels, every commit of raw.commits has one and no label "
     "points at a commit that is gone. Blocking: the study tables count categories per commit, and a hole "
     "here would silently shift every share. Families never labelled are not counted (not yet run).",
-)
-def every_commit_labelled(warehouse: Warehouse) -> dg.AssetCheckResult:
-    gaps = warehouse.query(
-        """
+    sql="""
         with labelled as (select distinct family_key from core.labelled_commits where labeller = 'rules'),
         rules as (select * from core.labelled_commits where labeller = 'rules'),
         missing as (
@@ -276,10 +274,6 @@ def every_commit_labelled(warehouse: Warehouse) -> dg.AssetCheckResult:
         union all
         select 'orphaned', family_key, count(*) from orphaned group by all
         order by problem, commits desc
-        """
-    )
-    counts = {p: int(gaps.filter(pl.col("problem") == p)["commits"].sum()) for p in ("missing", "orphaned")}
-    return dg.AssetCheckResult(
-        passed=gaps.is_empty(),
-        metadata={**{k: dg.MetadataValue.int(v) for k, v in counts.items()}, "families": table_preview(gaps, rows=20)},
-    )
+    """,
+    count_by=("problem", "commits", ("missing", "orphaned")),
+)

@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import dagster as dg
-
 from assets.sync.assets import sync_pairs
-from orchestration.warehouse import Warehouse, table_preview
+from orchestration.checks import problem_rows_check
 
-
-@dg.asset_check(
+every_pair_has_pattern = problem_rows_check(
     asset=sync_pairs,
-    blocking=True,
+    name="every_pair_has_pattern",
     description="In every family with pairs, every Hub variant of core.variants has a row in core.sync_pairs, "
     "and every row has one of the 8 patterns or an exclusion reason. Blocking: RQ2's shares divide by the "
     "number of pairs, so a missing pair would silently shift every share.",
-)
-def every_pair_has_pattern(warehouse: Warehouse) -> dg.AssetCheckResult:
-    problems = warehouse.query(
-        """
+    sql="""
         with synced as (select distinct family_key from core.sync_pairs)
         select 'no pair row' as problem, v.family_key, v.repo_id as hub_repo
         from core.variants v join synced using (family_key)
@@ -27,9 +21,5 @@ def every_pair_has_pattern(warehouse: Warehouse) -> dg.AssetCheckResult:
         where (status = 'ok' and pattern not in (select name from core.sync_patterns))
            or (status = 'excluded' and coalesce(reason, '') = '')
         order by problem, family_key, hub_repo
-        """
-    )
-    return dg.AssetCheckResult(
-        passed=problems.is_empty(),
-        metadata={"problems": dg.MetadataValue.int(problems.height), "rows": table_preview(problems, rows=20)},
-    )
+    """,
+)

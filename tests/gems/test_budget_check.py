@@ -23,4 +23,4 @@ def test_within_budget_passes_and_unbudgeted_baselines_are_ignored(warehouse):
 def test_over_budget_fails(warehouse):
     warehouse.append("core.gem_picks", picks(101, 100))
     result = search_within_budget(warehouse=warehouse)
-    assert not result.passed and result.metadata["over_budget"].value == 1
+    assert not result.passed and result.metadata["problems"].value == 1

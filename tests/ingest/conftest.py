@@ -94,12 +94,8 @@ class Env:
 
 @pytest.fixture(scope="session")
 def ingest_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalAPI]:
-    api = LocalAPI(build_sample(tmp_path_factory.mktemp("ingest_sample")))
-    api.start()
-    try:
+    with LocalAPI(build_sample(tmp_path_factory.mktemp("ingest_sample"))) as api:
         yield api
-    finally:
-        api.stop()
 
 
 @pytest.fixture(scope="session")

@@ -124,4 +124,4 @@ def test_duplicate_commits_check_passes_on_ingest_and_catches_a_repository_store
         con.execute("insert into raw.commits select * replace ('old-name/' || repo as repo) from raw.commits "
                     "where platform = 'github' and family_key = (select min(family_key) from raw.commits)")
     result = no_duplicate_commits(warehouse=wh)
-    assert not result.passed and result.metadata["families"].value == 1
+    assert not result.passed and result.metadata["problems"].value == 1

@@ -1,0 +1,46 @@
+"""Asset checks as SQL: a check is a query listing the offending rows, and passes when it lists none.
+
+Every stage's data-quality checks have this one shape, so each states only its query and why it
+matters; the result's metadata is the same everywhere (how many problems, the first rows, and per
+value of ``count_by`` how many), which is what the UI's check history shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import dagster as dg
+import polars as pl
+
+from orchestration.warehouse import Warehouse, table_preview
+
+
+def problem_rows_check(
+    *,
+    asset: dg.AssetKey | dg.AssetsDefinition,
+    name: str,
+    description: str,
+    sql: str,
+    blocking: bool = True,
+    count_by: tuple[str, str, Sequence[str]] | None = None,
+) -> dg.AssetChecksDefinition:
+    """A check on ``asset`` that fails when ``sql`` returns rows.
+
+    ``count_by=(column, weight, values)`` adds one metadata entry per value: the sum of ``weight``
+    over the problem rows whose ``column`` equals it (e.g. missing and orphaned label counts).
+    """
+
+    @dg.asset_check(asset=asset, name=name, blocking=blocking, description=description)
+    def _check(warehouse: Warehouse) -> dg.AssetCheckResult:
+        rows = warehouse.query(sql)
+        metadata: dict[str, dg.MetadataValue] = {
+            "problems": dg.MetadataValue.int(rows.height),
+            "rows": table_preview(rows, rows=20),
+        }
+        if count_by:
+            column, weight, values = count_by
+            for value in values:
+                metadata[value] = dg.MetadataValue.int(int(rows.filter(pl.col(column) == value)[weight].sum()))
+        return dg.AssetCheckResult(passed=rows.is_empty(), metadata=metadata)
+
+    return _check
