@@ -17,6 +17,18 @@ model trees, digitised from the paper's atlas figures (``data/atlas_scores.csv``
 better, the skew the study reports. Scores clipped at a figure's colour-bar floor are drawn
 uniformly in the 10 points below it. Download counts come from the atlas circle radius (a log
 scale), so the most-downloaded baseline meets a realistic popular model.
+
+Two pool distributions, chosen by name in :func:`simulated_pool`:
+
+* ``atlas`` (one of the four tree names above): the digitised scores as they are. In these
+  figures the top 1% of a tree lie within tenths of a point of each other, so "a top-1% model"
+  is a hard target at small pools.
+* ``gem_skewed`` (:data:`GEM_SKEWED`, :class:`GemSkew`): the issue's stated distribution, the
+  shape the study describes in words: most fine-tunes near the base, a small heavy right tail of
+  far better ones (its Llama-3.1-8B example lifts GSM8K from 83.2% to 96.0%, +12.8 points), and a
+  share of broken or worse ones. Downloads are heavy-tailed and independent of quality (the study:
+  under 0.15% of models take 95% of downloads; here milder, see :class:`GemSkew`). The
+  item-response model is the same for both.
 """
 
 from __future__ import annotations
@@ -112,8 +124,59 @@ def item_response_outcomes(
     return rng.random(p.shape) < p
 
 
-def simulated_pool(tree: str, size: int, n_queries: int, seed: int) -> SimulatedPool:
-    """One random pool of ``size`` candidates from ``tree``'s distribution, with a task of ``n_queries``."""
+@dataclass(frozen=True)
+class GemSkew:
+    """The stated "gem-skewed" pool: a bulk near the base, a few far-better gems, some broken models.
+
+    Every parameter is an assumption stated here, not a fit: the study gives the shape (most
+    fine-tunes near the base, rare far-better ones) and one worked example, not a distribution.
+    """
+
+    base: float = 0.60
+    """Base model's task accuracy: mid-range, so gains and losses both have room (and 2PL answers vary)."""
+    bulk_sd: float = 0.02
+    """Spread of ordinary fine-tunes around the base (2 points): most fine-tunes barely move a benchmark."""
+    gem_share: float = 0.015
+    """Share of gems (at least one per pool): 1.5%, so the top 1% are (mostly) gems, as the issue states."""
+    gem_lift: tuple[float, float] = (0.08, 0.20)
+    """Gems' lift over the base, uniform in this range: brackets the study's +12.8 points (83.2% -> 96.0%)."""
+    broken_share: float = 0.10
+    """Share of broken or badly tuned candidates (failed merges, over-fitted chat tunes) ..."""
+    broken_drop: tuple[float, float] = (0.05, 0.40)
+    """... which lose 5 to 40 points, uniform."""
+    downloads_log10_sd: float = 1.2
+    """Downloads are 10 ** |N(0, sd)| * 10 rounded, independent of quality: a heavy tail in which gems are
+    as obscure as any other fine-tune (milder than the study's 0.15%-take-95%; only the
+    most-downloaded baseline reads it)."""
+
+
+GEM_SKEWED = "gem_skewed"
+DISTRIBUTIONS = (*sorted(FLOORS), GEM_SKEWED)
+"""Names :func:`simulated_pool` accepts: the four atlas trees and the stated gem-skewed distribution."""
+
+
+def gem_skewed_accuracies(size: int, rng: np.random.Generator, params: GemSkew = GemSkew()) -> tuple[np.ndarray, np.ndarray]:
+    """Draw ``size`` (accuracy, downloads) pairs from the gem-skewed distribution (a fixed gem count)."""
+    n_gems = max(1, round(params.gem_share * size))
+    n_broken = round(params.broken_share * size)
+    acc = rng.normal(params.base, params.bulk_sd, size)
+    kinds = rng.permutation(size)
+    gems, broken = kinds[:n_gems], kinds[n_gems:n_gems + n_broken]
+    acc[gems] = params.base + rng.uniform(*params.gem_lift, n_gems)
+    acc[broken] = params.base - rng.uniform(*params.broken_drop, n_broken)
+    downloads = np.round(10 * 10 ** np.abs(rng.normal(0, params.downloads_log10_sd, size)))
+    return np.clip(acc, 0.01, 0.99), downloads
+
+
+def simulated_pool(tree: str, size: int, n_queries: int, seed: int, gem_params: GemSkew | None = None) -> SimulatedPool:
+    """One random pool of ``size`` candidates with a task of ``n_queries``.
+
+    ``tree`` names the distribution: an atlas tree (digitised scores) or ``"gem_skewed"``
+    (``gem_params``, default :class:`GemSkew`).
+    """
     rng = np.random.default_rng(seed)
-    acc, downloads = target_accuracies(load_atlas(tree), size, rng)
+    if tree == GEM_SKEWED:
+        acc, downloads = gem_skewed_accuracies(size, rng, gem_params or GemSkew())
+    else:
+        acc, downloads = target_accuracies(load_atlas(tree), size, rng)
     return SimulatedPool(tree, acc, downloads, item_response_outcomes(acc, n_queries, rng))

@@ -8,9 +8,15 @@ import numpy as np
 import pytest
 
 from assets.gems.search import (
-    CandidateFailed, exhaustive, most_downloaded, random_pick, sequential_halving, survivor_schedule, uniform,
+    CandidateFailed,
+    exhaustive,
+    most_downloaded,
+    random_pick,
+    sequential_halving,
+    survivor_schedule,
+    uniform,
 )
-from assets.gems.simulate import simulated_pool
+from assets.gems.simulate import GEM_SKEWED, GemSkew, simulated_pool
 
 
 def bernoulli_oracle(means: np.ndarray, n_queries: int, seed: int):
@@ -98,7 +104,7 @@ def test_failed_candidates_are_recorded_and_the_search_goes_on() -> None:
 
 def test_baselines() -> None:
     means = np.array([0.2, 0.95, 0.5])
-    oracle, asked = bernoulli_oracle(means, 200, 0)
+    oracle, _ = bernoulli_oracle(means, 200, 0)
     full = exhaustive([0, 1, 2], np.arange(200), oracle)
     assert full.pick == 1 and full.spent == 600
     assert uniform([0, 1, 2], np.arange(200), oracle, 31).spent == 30
@@ -116,3 +122,28 @@ def test_shared_queries_with_a_hard_first_cut_beat_standard_halving_on_realistic
         hits["aggressive"] += sequential_halving(*args, first_keep=100, seed=seed).pick in top
         hits["halving"] += sequential_halving(*args, shared=False, seed=seed).pick in top
     assert hits["aggressive"] > hits["halving"]
+
+
+def test_aggressive_shared_search_finds_a_gem_on_gem_skewed_pools_within_budget() -> None:
+    """The issue's stated distribution (most near the base, ~1.5% far better): at 1/50 of exhaustive
+    (60 of 3,000 queries per model) the aggressive shared schedule picks a top-1% candidate in a
+    large share of seeds (measured 39/40 over seeds 1000-1039), and never spends more than the budget."""
+    hits, seeds = 0, 20
+    for seed in range(seeds):
+        pool = simulated_pool(GEM_SKEWED, 300, 3000, 1000 + seed)
+        budget = 60 * pool.size
+        result = sequential_halving(list(range(pool.size)), np.arange(3000), pool.oracle, budget, first_keep=100, seed=seed)
+        assert result.spent <= budget
+        assert result.rounds[-1].spent_total == result.spent
+        hits += result.pick in pool.top(0.01)
+    assert hits >= 17, f"top-1% found in {hits}/{seeds} seeds"
+
+
+def test_gem_skewed_pools_have_the_stated_shape() -> None:
+    params = GemSkew()
+    pool = simulated_pool(GEM_SKEWED, 1000, 200, 0)
+    acc = pool.accuracy
+    gems = acc > params.base + params.gem_lift[0] - 1e-9
+    assert gems.sum() == round(params.gem_share * 1000)
+    assert abs(np.median(acc) - params.base) < 0.01
+    assert (acc < params.base - params.broken_drop[0] + 1e-9).sum() >= round(params.broken_share * 1000)
