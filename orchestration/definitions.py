@@ -16,13 +16,20 @@ from orchestration.schedules import SCHEDULES
 from orchestration.sensors import SENSORS
 from orchestration.snapshot import read_snapshot_sensor
 
-# Owners, tags and automation conditions of every stage's assets are set in one place: policies.py.
-defs = with_policies(dg.Definitions.merge(
-    ingest.defs,
-    label.defs,
-    sync.defs,
-    gems.defs,
-    dg.Definitions(resources=default_resources()),
-    dg.Definitions(jobs=JOBS, schedules=SCHEDULES, sensors=SENSORS),
-    dg.Definitions(sensors=[read_snapshot_sensor]),
-))
+
+def build_definitions(resources: dict[str, dg.ConfigurableResource]) -> dg.Definitions:
+    """The whole code location over the given resources (the demo and tests pass their own endpoints).
+
+    Owners, tags and automation conditions of every stage's assets are set in one place: policies.py.
+    """
+    return with_policies(dg.Definitions.merge(
+        ingest.defs,
+        label.defs,
+        sync.defs,
+        gems.defs,
+        dg.Definitions(resources=resources),
+        dg.Definitions(jobs=JOBS, schedules=SCHEDULES, sensors=[*SENSORS, read_snapshot_sensor]),
+    ))
+
+
+defs = build_definitions(default_resources())

@@ -8,7 +8,8 @@
 3. materializes discovery, adds the family partitions, then every asset partitioned by ``families``
    for each family (selected from the asset graph, so later stages' assets join without edits here),
    then every unpartitioned asset downstream of those;
-4. runs :data:`EXTRA_STEPS` (the gems stage's tiny model family) and prints a summary.
+4. runs :data:`EXTRA_STEPS` (label agreement with the gold set; the gems stage's tiny model family)
+   and prints a summary.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
@@ -38,6 +39,7 @@ class DemoContext:
     defs: dg.Definitions
     api: object  # localapi.server.LocalAPI
     database: str
+    failures: list[str] = field(default_factory=list)
 
     def run(self, name: str, selection: dg.AssetSelection, partition_key: str | None = None,
             config: dict | None = None, tags: dict[str, str] | None = None) -> bool:
@@ -48,7 +50,21 @@ class DemoContext:
         if not result.success:
             failed = [e.step_key for e in result.all_events if e.is_step_failure]
             print(f"  ! {name}{f' [{partition_key}]' if partition_key else ''} failed in {', '.join(failed)}")
+            self.failures.append(name)
         return result.success
+
+
+def _agreement_step(ctx: DemoContext) -> str | None:
+    """The labelling stage's agreement with the shipped gold set (rules labeller offline), with its check."""
+    from assets.label.assets import kappa_table
+    from orchestration.warehouse import Warehouse
+
+    print("labels: agreement with the gold set ...")
+    if not ctx.run("demo_agreement", dg.AssetSelection.assets(["core", "label_agreement"])):
+        return "label agreement: FAILED (see the run logs)"
+    kappas = kappa_table(Warehouse(database=ctx.database).query("select * from core.gold_predictions"))
+    return "label agreement (Cohen's kappa vs gold): " + ", ".join(
+        f"{r['labeller']} on {r['platform']} {r['kappa']:.2f}" for r in kappas.iter_rows(named=True))
 
 
 def _gems_step(ctx: DemoContext) -> str | None:
@@ -58,7 +74,7 @@ def _gems_step(ctx: DemoContext) -> str | None:
     return demo_step(ctx)
 
 
-EXTRA_STEPS: list[Callable[[DemoContext], str | None]] = [_gems_step]
+EXTRA_STEPS: list[Callable[[DemoContext], str | None]] = [_agreement_step, _gems_step]
 """Steps run after the family assets, in order; each may return a line for the summary."""
 
 
@@ -70,7 +86,7 @@ def _prepare_environment(data: Path) -> Path:
     return home
 
 
-def run_demo(data: Path | None = None) -> int:
+def run_demo(data: Path | None = None, steps: Sequence[Callable[[DemoContext], str | None]] = EXTRA_STEPS) -> int:
     """Run the offline demo; returns a process exit code (0 when every step succeeded)."""
     from localapi.sample import build_sample
     from localapi.server import LocalAPI
@@ -85,34 +101,35 @@ def run_demo(data: Path | None = None) -> int:
         os.environ.setdefault("HUBSCOPE_DB", str(data / "hubscope.duckdb"))
         os.environ.setdefault("HUBSCOPE_GIT_CACHE", str(data / "git"))
         _prepare_environment(data)
-        # imported only now: the code location reads the endpoints from the environment at load time
         from assets.ingest.assets import DISCOVERY_KEYS
-        from orchestration.definitions import defs
+        from orchestration.definitions import build_definitions
         from orchestration.partitions import FAMILIES
+        from orchestration.resources import default_resources
+
+        defs = build_definitions(default_resources())  # resources read the endpoints set just above
 
         database = os.environ["HUBSCOPE_DB"]
         print(f"local API on the bundled sample at {api.base_url}")
-        ok = True
         with dg.DagsterInstance.get() as instance:
             ctx = DemoContext(instance, defs, api, database)
             print("discovering model families ...")
-            ok &= ctx.run("demo_discovery", dg.AssetSelection.assets(*DISCOVERY_KEYS))
+            ctx.run("demo_discovery", dg.AssetSelection.assets(*DISCOVERY_KEYS))
             families = _family_keys(database)
             instance.add_dynamic_partitions(FAMILIES.name, families)
             graph = defs.resolve_asset_graph()
             per_family = [k for k in graph.get_all_asset_keys() if graph.get(k).partitions_def == FAMILIES]
             for key in families:
                 print(f"family {key}: {len(per_family)} assets ...")
-                ok &= ctx.run("demo_family", dg.AssetSelection.assets(*per_family), key)
+                ctx.run("demo_family", dg.AssetSelection.assets(*per_family), key)
             after = [k for k in dg.AssetSelection.assets(*per_family).downstream().resolve(graph)
                      if graph.get(k).partitions_def is None]
             if after:
                 print(f"study tables: {len(after)} assets ...")
-                ok &= ctx.run("demo_study", dg.AssetSelection.assets(*after))
-            extra = [line for step in EXTRA_STEPS if (line := step(ctx))]
+                ctx.run("demo_study", dg.AssetSelection.assets(*after))
+            extra = [line for step in steps if (line := step(ctx))]
         snapshot = refresh_snapshot(database).path
         _summary(database, snapshot, time.time() - started, extra)
-        return 0 if ok else 1
+        return 1 if ctx.failures else 0
     finally:
         api.stop()
 
