@@ -63,6 +63,9 @@ class Warehouse(DuckDBResource):
         """A connection that is always closed, retried while another process holds the lock."""
         if self.database != ":memory:":
             Path(self.database).parent.mkdir(parents=True, exist_ok=True)
+            if not Path(self.database).exists():  # deleted and made anew in this process: schema again
+                with _applied_lock:
+                    _applied.discard(self.database)
         con = backoff(
             fn=duckdb.connect,
             retry_on=(RuntimeError, duckdb.IOException),
