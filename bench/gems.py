@@ -27,7 +27,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from assets.gems.search import most_downloaded, random_pick, sequential_halving, uniform
+from assets.gems.search import FIRST_KEEP, FIRST_SHARE, most_downloaded, random_pick, sequential_halving, uniform
 from assets.gems.simulate import FLOORS, GEM_SKEWED, GemSkew, simulated_pool
 
 TREES = sorted(FLOORS)
@@ -37,7 +37,8 @@ N_QUERIES = 3000
 def strategies(first_keep: int):
     """name -> function(candidates, queries, oracle, budget, downloads, seed) -> SearchResult."""
     return {
-        "aggressive": lambda c, q, o, b, d, s: sequential_halving(c, q, o, b, first_keep=first_keep, seed=s),
+        "aggressive": lambda c, q, o, b, d, s: sequential_halving(c, q, o, b, first_keep=first_keep, first_share=FIRST_SHARE, seed=s),
+        "aggressive_equal": lambda c, q, o, b, d, s: sequential_halving(c, q, o, b, first_keep=first_keep, seed=s),
         "halving": lambda c, q, o, b, d, s: sequential_halving(c, q, o, b, shared=False, seed=s),
         "halving_shared": lambda c, q, o, b, d, s: sequential_halving(c, q, o, b, seed=s),
         "uniform": lambda c, q, o, b, d, s: uniform(c, q, o, b, seed=s),
@@ -80,13 +81,13 @@ def simulated(dist: str, sizes: list[int], budgets: list[int], seeds: int) -> li
             cands, queries = list(range(size)), np.arange(N_QUERIES)
             downloads = dict(enumerate(pool.downloads))
             for n in budgets:
-                for name, run in strategies(min(100, size // 2)).items():
+                for name, run in strategies(min(FIRST_KEEP, size // 2)).items():
                     if name in ("random", "most_downloaded") and n != budgets[0]:
                         continue
                     result = run(cands, queries, pool.oracle, n * size, downloads, seed)
                     assert result.budget is None or result.spent <= n * size
                     stats.setdefault((n, name), []).append(
-                        (result.pick in top, result.pick in best, rank_of(acc, result.pick), result.spent))
+                        (result.pick in top, result.pick in best, rank_of(acc, result.pick), result.spent, acc.max() - acc[result.pick]))
         for (n, name), rows in stats.items():
             arr = np.array(rows, dtype=float)
             free = name in ("random", "most_downloaded")
@@ -95,25 +96,45 @@ def simulated(dist: str, sizes: list[int], budgets: list[int], seeds: int) -> li
             spent_s = "0" if free else f"1/{1 / spent:.0f}"
             print(f"{size:<5} {0 if free else n:>7}  {ratio:>10}  {spent_s:>9}  {name:<16} {arr[:, 0].mean():>8.0%}  "
                   f"{arr[:, 1].mean():>7.0%}  {arr[:, 2].mean():>9.1f}")
+        print(near_misses(stats))
         verdicts.append(target_check(dist, size, stats))
         print(verdicts[-1])
     return verdicts
 
 
+def near_misses(stats: dict) -> str:
+    """Of the aggressive schedule's misses at 1/50 (no top-1% pick), how many were near-ties.
+
+    A pick within half a point of the best on the whole task is a miss no budget this small can
+    avoid reliably: the two differ on a handful of the task's questions.
+    """
+    rows = stats.get((N_QUERIES // 50, "aggressive"), [])
+    misses = [r for r in rows if not r[0]]
+    close = sum(r[4] < 0.005 for r in misses)
+    gap = np.mean([r[4] for r in misses]) * 100 if misses else 0.0
+    return f"   aggressive misses at 1/50: {len(misses)} of {len(rows)}, {close} within 0.5 point of the best (mean gap {gap:.2f} points)"
+
+
 def target_check(dist: str, size: int, stats: dict) -> str:
-    """The target: a top-1% candidate in >= 95% of trials at <= 1/50 of exhaustive, beating standard halving."""
+    """The target: a top-1% candidate in >= 95% of trials at <= 1/50 of exhaustive, beating standard halving.
+
+    The aggressive schedule is the method under test. "Beating" compares P(top-1%) first; when both
+    reach the same share (e.g. 100%), P(exact best) decides, so a tie at the ceiling is not a win.
+    """
     n = N_QUERIES // 50
     if (n, "aggressive") not in stats:
         return f"-> {dist} K={size}: budget 1/50 not run"
-    top = {name: np.mean([r[0] for r in stats[(n, name)]]) for name in ("aggressive", "halving_shared", "halving")}
-    best = {name: np.mean([r[1] for r in stats[(n, name)]]) for name in ("aggressive", "halving_shared")}
-    reach = max(top["aggressive"], top["halving_shared"]) >= 0.95
-    beats = min(top["aggressive"], top["halving_shared"]) > top["halving"]
+    names = ("aggressive", "halving_shared", "halving")
+    top = {name: np.mean([r[0] for r in stats[(n, name)]]) for name in names}
+    best = {name: np.mean([r[1] for r in stats[(n, name)]]) for name in names}
+    reach = top["aggressive"] >= 0.95
+    beats = (top["aggressive"], best["aggressive"]) > (top["halving"], best["halving"])
     met = reach and beats
     why = "" if met else f" (>= 95%: {'yes' if reach else 'no'}; beats standard halving: {'yes' if beats else 'no'})"
-    return (f"-> {dist} K={size}, 1/50 of exhaustive ({n} queries/model): top-1% aggressive {top['aggressive']:.0%}, "
-            f"shared halving {top['halving_shared']:.0%}, standard halving {top['halving']:.0%} (exact best "
-            f"{best['aggressive']:.0%} / {best['halving_shared']:.0%}): target {'MET' if met else 'NOT met'}{why}")
+    return (f"-> {dist} K={size}, 1/50 of exhaustive ({n} queries/model): top-1% / exact best: aggressive "
+            f"{top['aggressive']:.0%} / {best['aggressive']:.0%}, shared halving {top['halving_shared']:.0%} / "
+            f"{best['halving_shared']:.0%}, standard halving {top['halving']:.0%} / {best['halving']:.0%}: "
+            f"target {'MET' if met else 'NOT met'}{why}")
 
 
 def tiny_family(seeds: int, budgets: list[int]) -> None:
@@ -157,6 +178,34 @@ def tiny_family(seeds: int, budgets: list[int]) -> None:
             ranks = np.mean([rank_of(acc, p) for p in picks])
             print(f"{n:>7}  {outcomes.shape[1] / n:>9.0f}x  {name:<16} {best:>7.0%}  {ranks:>9.2f}")
     throughput(data / "hub" / "models" / FAMILY[-1].repo_id / "files", task, pl)
+    model_loads(data, task, [m.repo_id for m in FAMILY])
+
+
+def model_loads(data: Path, task, members: list[str]) -> None:
+    """One aggressive search through the real oracle (local Hub server, DuckDB store), with survivors
+    reloaded every round (resident share 0) and kept loaded between rounds (the default share)."""
+    import json
+    import tempfile
+
+    from assets.gems import evaluator
+    from assets.gems.outcomes import EvaluationOracle
+    from localapi.server import LocalAPI
+    from orchestration.warehouse import Warehouse
+
+    revisions = {m: json.loads((data / "hub" / "models" / m / "info.json").read_text())["sha"] for m in members}
+    print("\n## Model loads in one search (aggressive, 50 queries per candidate; Hub cache warm)")
+    with LocalAPI(data) as api, tempfile.TemporaryDirectory() as tmp:
+        for m, rev in revisions.items():  # downloads are not what this measures
+            evaluator.download(m, rev, endpoint=api.hf_endpoint, cache_dir=f"{tmp}/hf", token=None)
+        for share in (0.0, EvaluationOracle.resident_share):
+            oracle = EvaluationOracle(Warehouse(database=f"{tmp}/share-{share}.duckdb"), task, revisions, api.hf_endpoint,
+                                      cache_dir=f"{tmp}/hf", resident_share=share)
+            t0 = time.perf_counter()
+            result = sequential_halving(members, task.queries["query_id"].to_list(), oracle, 50 * len(members),
+                                        first_keep=max(2, len(members) // 2), first_share=FIRST_SHARE)
+            oracle.close()
+            print(f"resident share {share:.1f}: {oracle.loads} model loads for {len(members)} candidates over "
+                  f"{len(result.rounds)} rounds, {oracle.computed} answers, {time.perf_counter() - t0:.1f} s")
 
 
 def throughput(path: Path, task, pl) -> None:

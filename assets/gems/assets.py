@@ -15,7 +15,7 @@ from assets.gems import pool as pool_mod
 from assets.gems.leaderboard import accuracy_vs_downloads_png, build_leaderboard, png_markdown
 from assets.gems.outcomes import EvaluationOracle
 from assets.gems.registry import base_repo_id
-from assets.gems.search import SearchResult, exhaustive, most_downloaded, random_pick, sequential_halving, uniform, validate_search
+from assets.gems.search import FIRST_KEEP, FIRST_SHARE, SearchResult, exhaustive, most_downloaded, random_pick, sequential_halving, uniform, validate_search
 from assets.gems.tasks import SHIPPED_TASK, Task, load_hub_task, load_task_file
 from orchestration.partitions import BASE_MODELS
 from orchestration.resources import HubResource
@@ -94,11 +94,14 @@ class SearchConfig(dg.Config):
     strategies: list[str] = Field(default=["aggressive", "halving", "uniform", "random", "most_downloaded"],
                                   description=f"Any of {STRATEGIES}; exhaustive evaluates every candidate on every query.")
     queries_per_candidate: float = Field(default=50, description="Budget = this x pool size (the study's N).")
-    first_keep: int = Field(default=100, description="Aggressive schedule: survivors after the first round.")
+    first_keep: int = Field(default=FIRST_KEEP, description="Aggressive schedule: survivors after the first round.")
+    first_share: float = Field(default=FIRST_SHARE, description="Aggressive schedule: least share of the budget for the first round.")
     keep_fraction: float = Field(default=0.5, description="Share of survivors kept per later round.")
     seed: int = 0
     batch_size: int = 64
     cache_dir: str | None = Field(default=None, description="huggingface_hub cache (default: the client's).")
+    resident_share: float = Field(default=0.5, ge=0, lt=1, description="Share of the device's memory for keeping "
+                                  "candidates loaded between rounds (0: reload a survivor every round).")
 
 
 def load_search_inputs(warehouse: Warehouse, key: str, task_name: str) -> tuple[pl.DataFrame, Task]:
@@ -115,7 +118,7 @@ def load_search_inputs(warehouse: Warehouse, key: str, task_name: str) -> tuple[
 def run_strategy(name: str, cands: list[str], queries: list[str], oracle, budget: int, downloads: dict, config: SearchConfig) -> SearchResult:
     """Dispatch one configured strategy over the shared oracle."""
     if name == "aggressive":
-        return sequential_halving(cands, queries, oracle, budget, first_keep=config.first_keep,
+        return sequential_halving(cands, queries, oracle, budget, first_keep=config.first_keep, first_share=config.first_share,
                                   keep_fraction=config.keep_fraction, seed=config.seed, strategy=name)
     if name == "halving":
         return sequential_halving(cands, queries, oracle, budget, shared=False, seed=config.seed, strategy=name)
@@ -163,16 +166,19 @@ def gem_search(context: dg.AssetExecutionContext, config: SearchConfig, warehous
     if unknown:
         raise ValueError(f"unknown strategies {sorted(unknown)}; expected any of {STRATEGIES}")
     oracle = EvaluationOracle(warehouse, task, dict(zip(cands, cands_frame["sha"], strict=True)), hub.endpoint, hub.token,
-                              config.cache_dir, config.batch_size,
+                              config.cache_dir, config.batch_size, resident_share=config.resident_share,
                               on_chunk=lambda m, n: context.log.debug(f"{m}: {n} answers stored"))
     downloads = dict(zip(cands, cands_frame["downloads"].fill_null(0), strict=True))
     picks, rounds = [], []
-    for name in config.strategies:
-        result = run_strategy(name, cands, queries, oracle, budget, downloads, config)
-        r, p = result_frames(key, task.name, result, len(cands), len(queries))
-        rounds.append(r)
-        picks.append(p)
-        context.log.info(f"{name}: picked {result.pick} with {result.spent} queries ({len(result.failures)} failed)")
+    try:
+        for name in config.strategies:
+            result = run_strategy(name, cands, queries, oracle, budget, downloads, config)
+            r, p = result_frames(key, task.name, result, len(cands), len(queries))
+            rounds.append(r)
+            picks.append(p)
+            context.log.info(f"{name}: picked {result.pick} with {result.spent} queries ({len(result.failures)} failed)")
+    finally:
+        oracle.close()
     picks_frame = pl.concat(picks)
     rounds_frame = pl.concat([r for r in rounds if r.height], how="diagonal_relaxed") if any(r.height for r in rounds) else pl.DataFrame()
     warehouse.replace_many({"base_key": key, "task": task.name},

@@ -34,11 +34,28 @@ def pick_device() -> tuple[torch.device, torch.dtype]:
     return torch.device("cpu"), torch.float32
 
 
+class OutOfMemory(CandidateFailed):
+    """The device ran out of memory: worth a retry once other resident models are released."""
+
+
+def device_memory_bytes(device: torch.device) -> int:
+    """Total memory of ``device``: the GPU's when CUDA, else the machine's physical memory."""
+    if device.type == "cuda":
+        return torch.cuda.mem_get_info(device)[1]
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
 @dataclass
 class Loaded:
     model: object
     tokenizer: object
     path: Path
+
+    @property
+    def nbytes(self) -> int:
+        """Memory held by the weights and buffers (what keeping the model loaded costs)."""
+        tensors = [*self.model.parameters(), *self.model.buffers()]
+        return sum(t.numel() * t.element_size() for t in tensors)
 
 
 def download(repo_id: str, revision: str, *, endpoint: str, cache_dir: str | None, token: str | None) -> Path:
@@ -71,7 +88,7 @@ def load(path: Path, device: torch.device, dtype: torch.dtype) -> Loaded:
         tokenizer = AutoTokenizer.from_pretrained(path)
         model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, trust_remote_code=False).to(device).eval()
     except torch.cuda.OutOfMemoryError as exc:
-        raise CandidateFailed("out of memory while loading") from exc
+        raise OutOfMemory("out of memory while loading") from exc
     except Exception as exc:
         raise CandidateFailed(f"failed to load: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}") from exc
     tokenizer.padding_side = "left"
@@ -110,7 +127,7 @@ def answer(loaded: Loaded, task: Task, queries: pl.DataFrame, batch_size: int = 
         except torch.cuda.OutOfMemoryError:
             release(None)
             if batch_size == 1:
-                raise CandidateFailed("out of memory at batch size 1") from None
+                raise OutOfMemory("out of memory at batch size 1") from None
             batch_size //= 2
             continue
         for (qid, ref), out, n in zip(chunk.select("query_id", "reference").iter_rows(), outputs, tokens, strict=True):

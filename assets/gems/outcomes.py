@@ -4,22 +4,28 @@ Why: an interrupted evaluation must resume where it stopped and a new round (or 
 strategy) must reuse every earlier answer. Answers are written to ``core.gem_outcomes`` after
 every chunk of ``write_every`` queries, each in its own short transaction; no DuckDB connection is
 open while a model downloads or computes. A failed candidate is written to ``core.gem_failures``
-and is not loaded again for that revision.
+and is not loaded again for that revision. Models stay loaded between rounds within a share of the
+device's memory (:class:`~assets.gems.resident.ResidentModels`); call :meth:`EvaluationOracle.close`
+when the search is over.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 from datetime import UTC, datetime
 
 import numpy as np
 import polars as pl
 
 from assets.gems import evaluator
+from assets.gems.resident import ResidentModels
 from assets.gems.search import CandidateFailed
 from assets.gems.tasks import Task
 from orchestration.warehouse import Warehouse
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -33,6 +39,7 @@ class EvaluationOracle:
     batch_size: int = 64
     write_every: int = 64
     on_chunk: Callable[[str, int], None] | None = None  # progress hook (model, answered so far)
+    resident_share: float = 0.5  # of the device's memory, for models kept loaded between rounds
     stored: dict[str, dict[str, bool]] = field(default_factory=dict)
     failures: dict[str, str] = field(default_factory=dict)
     computed: int = 0  # queries actually run through a model by this oracle
@@ -40,6 +47,7 @@ class EvaluationOracle:
 
     def __post_init__(self) -> None:
         self.device, self.dtype = evaluator.pick_device()
+        self.resident = ResidentModels(int(self.resident_share * evaluator.device_memory_bytes(self.device)))
         self.stored = {c: {} for c in self.revisions}
         done = self.warehouse.query(
             "select model_id, revision, query_id, correct from core.gem_outcomes where task = ?", [self.task.name]
@@ -65,15 +73,14 @@ class EvaluationOracle:
 
     def _evaluate(self, candidate: str, missing: list[str]) -> None:
         revision = self.revisions[candidate]
-        path = evaluator.download(candidate, revision, endpoint=self.endpoint, cache_dir=self.cache_dir, token=self.token)
-        loaded = evaluator.load(path, self.device, self.dtype)
-        self.loads += 1
+        loaded = self.resident.take(candidate) or self._retry_out_of_memory(lambda: self._load(candidate))
         queries = self.task.queries.filter(pl.col("query_id").is_in(missing))
         order = {q: i for i, q in enumerate(missing)}
         queries = queries.sort(pl.col("query_id").replace_strict(order, return_dtype=pl.Int64))
         try:
             for start in range(0, queries.height, self.write_every):
-                answers = evaluator.answer(loaded, self.task, queries.slice(start, self.write_every), self.batch_size)
+                chunk = queries.slice(start, self.write_every)
+                answers = self._retry_out_of_memory(lambda: evaluator.answer(loaded, self.task, chunk, self.batch_size))
                 self.computed += answers.height
                 self.warehouse.append("core.gem_outcomes", answers.with_columns(
                     pl.lit(self.task.name).alias("task"), pl.lit(candidate).alias("model_id"),
@@ -83,8 +90,29 @@ class EvaluationOracle:
                 self.stored[candidate].update(zip(answers["query_id"], answers["correct"], strict=True))
                 if self.on_chunk:
                     self.on_chunk(candidate, len(self.stored[candidate]))
-        finally:
+        except BaseException:
             evaluator.release(loaded)
+            raise
+        self.resident.keep(candidate, loaded)
+
+    def _load(self, candidate: str) -> evaluator.Loaded:
+        path = evaluator.download(candidate, self.revisions[candidate], endpoint=self.endpoint, cache_dir=self.cache_dir, token=self.token)
+        loaded = evaluator.load(path, self.device, self.dtype)
+        self.loads += 1
+        return loaded
+
+    def _retry_out_of_memory(self, step: Callable[[], T]) -> T:
+        """Run ``step``; out of memory while other models are resident, release them and retry once."""
+        try:
+            return step()
+        except evaluator.OutOfMemory:
+            if not self.resident.clear():
+                raise
+            return step()
+
+    def close(self) -> None:
+        """Release every model kept loaded (the search is over)."""
+        self.resident.clear()
 
     def _fail(self, candidate: str, reason: str) -> None:
         self.failures[candidate] = reason

@@ -24,6 +24,13 @@ import numpy as np
 from assets.gems.stats import wilson_interval
 
 
+FIRST_KEEP = 100
+"""Survivors after the aggressive schedule's first round: the study cuts straight to about 100 models."""
+FIRST_SHARE = 0.3
+"""Least share of the budget the aggressive first round gets. bench/gems.py measured 0.2 to 0.4 as
+best on both stated pool distributions (0.5 and above starve the later rounds on near-tied pools)."""
+
+
 class CandidateFailed(Exception):
     """A candidate could not answer (download failed, no weights, OOM, garbage): it is eliminated."""
 
@@ -174,39 +181,47 @@ def sequential_halving(
     first_keep: int | None = None,
     keep_fraction: float = 0.5,
     shared: bool = True,
+    first_share: float | None = None,
     seed: int = 0,
     strategy: str = "halving",
 ) -> SearchResult:
     """Sequential halving with a total budget of ``budget`` (candidate, query) answers.
 
-    Each round gets an equal share of what is left (so unspent budget from capped rounds rolls
-    over), split equally among the survivors; the last round spends the remainder. The running
-    estimate of a survivor uses every answer it gave so far. The budget is never exceeded.
+    Each round gets an equal share of what is left over the rounds still planned (so budget left
+    unspent by a capped round rolls over), split equally among the survivors. The running estimate
+    of a survivor uses every answer it gave so far. The budget is never exceeded.
+
+    ``first_share`` funds the first round with at least that share of the budget.
+    With a hard first cut this matters most: an equal share leaves ~8 queries per candidate in a
+    pool of hundreds, where shared scores are mostly ties and the cut is close to a lottery; a
+    screen of ~20 queries each keeps the few far-better candidates, and the rest of the budget goes
+    to far fewer survivors (bench/gems.py measures both).
     """
     validate_search(candidates, queries, budget)
+    if first_share is not None and not 0 < first_share < 1:
+        raise ValueError(f"first_share must be in (0, 1), got {first_share}")
     rng = np.random.default_rng(seed)
     answers = _Answers(np.asarray(queries), oracle, shared, rng)
     result = SearchResult(strategy, None, budget, 0)
-    schedule = survivor_schedule(len(candidates), first_keep, keep_fraction)
     survivors = list(candidates)
     reach = 0
-    for r, _ in enumerate(schedule):
-        if not survivors:
-            break
-        keep = schedule[r + 1] if r + 1 < len(schedule) else 1
+    while survivors and (not result.rounds or len(survivors) > 1):
+        plan = survivor_schedule(len(survivors), None if result.rounds else first_keep, keep_fraction)
+        keep = plan[1] if len(plan) > 1 else 1
         remaining = budget - result.spent
-        share = remaining // (len(schedule) - r)
+        share = remaining // len(plan)
+        if first_share is not None and not result.rounds:
+            share = max(share, int(budget * first_share))
         step = share // len(survivors) or (1 if remaining >= len(survivors) else 0)
-        target = reach + step
         if step == 0:
             break
-        survivors, spent = _ask(answers, survivors, target, result)
-        reach = min(target, len(queries))
+        survivors, spent = _ask(answers, survivors, reach + step, result)
+        reach = min(reach + step, len(queries))
         result.spent += spent
         ranked = answers.best_first(survivors)
-        result.rounds.append(
-            RoundRecord(r, list(ranked), reach, spent, result.spent, [answers.estimate(c) for c in ranked], ranked[:keep])
-        )
+        result.rounds.append(RoundRecord(
+            len(result.rounds), list(ranked), reach, spent, result.spent, [answers.estimate(c) for c in ranked], ranked[:keep]
+        ))
         survivors = ranked[:keep]
     result.pick = answers.best_first(survivors)[0] if survivors else None
     result.estimates = {c: answers.estimate(c) for c in answers.n}

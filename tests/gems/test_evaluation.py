@@ -61,6 +61,10 @@ def test_pipeline_finds_the_truly_best_checkpoint_and_records_failures(
     assert set(outcomes.columns) >= {"model_id", "revision", "query_id", "correct", "output", "tokens", "latency_ms"}
     assert outcomes.select("model_id", "revision", "query_id").is_unique().all()
 
+    # survivors stay loaded between rounds and strategies: every evaluated candidate was loaded once
+    search = result.asset_materializations_for_node("core__gem_search")[0].metadata
+    assert search["model_loads"].value == outcomes["model_id"].n_unique()
+
     rounds = warehouse.query("select * from core.gem_rounds where strategy = 'aggressive' order by round")
     assert rounds["round"].max() >= 1 and (rounds["ci_low"] <= rounds["accuracy"]).all()
     spent = warehouse.query("select queries_spent, budget from core.gem_picks where strategy = 'aggressive'").row(0)
@@ -96,6 +100,28 @@ def test_interrupted_evaluation_resumes_without_repeating_a_query(warehouse: War
     assert hub_api.count("hub_files.resolve") == downloads  # weights from the Hub cache
     third = EvaluationOracle(warehouse, task, {"bob/tiny-adder-math": sha}, hub_api.hf_endpoint, cache_dir=hf_cache)
     assert np.array_equal(third("bob/tiny-adder-math", ids), answers) and third.computed == 0 and third.loads == 0
+
+
+def test_survivors_stay_loaded_between_rounds_within_the_memory_share(warehouse: Warehouse, hub_api, hf_cache: str, small_task: Path) -> None:
+    task = load_task_file(small_task, "add", "numeric")
+    models = ["bob/tiny-adder-math", "hubscope/tiny-adder"]
+    revisions = {m: json.loads((hub_api.data_dir / "hub" / "models" / m / "info.json").read_text())["sha"] for m in models}
+    ids = task.queries["query_id"].to_numpy()
+
+    def three_rounds(oracle: EvaluationOracle) -> None:
+        for upto in (10, 20, 40):
+            for model in models:
+                oracle(model, ids[upto // 2:upto])
+        oracle.close()
+
+    kept = EvaluationOracle(warehouse, task, revisions, hub_api.hf_endpoint, cache_dir=hf_cache)
+    three_rounds(kept)
+    assert kept.loads == 2 and len(kept.resident) == 0  # closed: nothing stays loaded after the search
+    with warehouse.transaction() as con:  # forget the answers, so the second oracle computes them again
+        con.execute("delete from core.gem_outcomes")
+    reloaded = EvaluationOracle(warehouse, task, revisions, hub_api.hf_endpoint, cache_dir=hf_cache, resident_share=0)
+    three_rounds(reloaded)
+    assert reloaded.loads == 6 and reloaded.computed == kept.computed
 
 
 def test_impossible_budget_fails_before_any_model_is_loaded(
