@@ -17,6 +17,8 @@ Run: ``.venv/bin/python bench/gems.py [--seeds 100] [--quick]``. Prints, in one 
 3. Evaluator throughput: batched answers per second against one query at a time.
 4. Model loads in one search through the real oracle (local Hub server, DuckDB), with survivors
    reloaded every round against kept loaded.
+
+``--device-check`` runs sections 2 and 3 alone, on the GPU when there is one (docs/gems.md).
 """
 
 from __future__ import annotations
@@ -155,7 +157,7 @@ def target_check(dist: str, size: int, stats: dict) -> str:
             f"target {'MET' if met else 'NOT met'}{why}")
 
 
-def tiny_family(seeds: int, budgets: list[int]) -> None:
+def tiny_family(seeds: int, budgets: list[int], loads: bool = True) -> None:
     import polars as pl
 
     from assets.gems import evaluator
@@ -196,7 +198,27 @@ def tiny_family(seeds: int, budgets: list[int]) -> None:
             ranks = np.mean([rank_of(acc, p) for p in picks])
             print(f"{n:>7}  {outcomes.shape[1] / n:>9.0f}x  {name:<16} {best:>7.0%}  {ranks:>9.2f}")
     throughput(data / "hub" / "models" / FAMILY[-1].repo_id / "files", task, pl)
-    model_loads(data, task, [m.repo_id for m in FAMILY])
+    if loads:
+        model_loads(data, task, [m.repo_id for m in FAMILY])
+
+
+def device_check(seeds: int) -> None:
+    """The tiny family on this machine's device alone: what a session lent a GPU runs in one call.
+
+    Needs torch, transformers, polars, numpy and scipy only (no DuckDB, Dagster or Hub server), so
+    it runs on a bare GPU machine with polars carried as wheels and ``bench/out/tiny_family``
+    carried from a CPU run (docs/gems.md, "GPU check").
+    """
+    import torch
+
+    from assets.gems import evaluator
+
+    device, dtype = evaluator.pick_device()
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
+    print(f"## Device check: {name}, {dtype}, {evaluator.device_memory_bytes(device) / 2**30:.0f} GiB")
+    tiny_family(seeds, [2, 5, 10, 50], loads=False)
+    if device.type == "cuda":
+        print(f"GPU memory still allocated after the last candidate was released: {torch.cuda.memory_allocated(device)} bytes")
 
 
 def model_loads(data: Path, task, members: list[str]) -> None:
@@ -247,8 +269,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=100)
     parser.add_argument("--quick", action="store_true", help="fewer seeds and sizes (a smoke run)")
+    parser.add_argument("--device-check", action="store_true",
+                        help="only the tiny family on this machine's device (CUDA when present), no DuckDB needed")
     args = parser.parse_args()
     t0 = time.perf_counter()
+    if args.device_check:
+        device_check(args.seeds)
+        print(f"\n(total {time.perf_counter() - t0:.0f} s)")
+        return
     verdicts = []
     for dist in DISTRIBUTIONS:
         if args.quick:
