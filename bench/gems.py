@@ -91,6 +91,7 @@ def simulated(dist: str, sizes: list[int], budgets: list[int], seeds: int) -> li
     verdicts = []
     for size in sizes:
         stats: dict[tuple[int, str], list[tuple[bool, bool, int, int]]] = {}
+        ceilings: list[float] = []
         for seed in range(seeds):
             pool = pool_for(dist, size, seed)
             acc, top, best = pool.task_accuracy, pool.top(0.01), pool.best()
@@ -104,6 +105,8 @@ def simulated(dist: str, sizes: list[int], budgets: list[int], seeds: int) -> li
                     assert result.budget is None or result.spent <= n * size
                     stats.setdefault((n, name), []).append(
                         (result.pick in top, result.pick in best, rank_of(acc, result.pick), result.spent, acc.max() - acc[result.pick]))
+                    if name == "aggressive" and n == N_QUERIES // 50 and len(top) == 1:
+                        ceilings.append(pair_ceiling(pool, result.rounds[-1].queries_per_survivor, np.random.default_rng(seed)))
                 result = genie(acc, queries, pool.oracle, n * size, seed)
                 stats.setdefault((n, GENIE), []).append(
                     (result.pick in top, result.pick in best, rank_of(acc, result.pick), result.spent, acc.max() - acc[result.pick]))
@@ -116,9 +119,28 @@ def simulated(dist: str, sizes: list[int], budgets: list[int], seeds: int) -> li
             print(f"{size:<5} {0 if free else n:>7}  {ratio:>10}  {spent_s:>9}  {name:<16} {arr[:, 0].mean():>8.0%}  "
                   f"{arr[:, 1].mean():>7.0%}  {arr[:, 2].mean():>9.1f}")
         print(near_misses(stats))
+        if ceilings:
+            print(f"   the best against the runner-up alone, on as many random shared queries as the aggressive schedule's "
+                  f"last round reached: right in {np.mean(ceilings):.1%} (a ceiling for any pick made at that depth)")
         verdicts.append(target_check(dist, size, stats))
         print(verdicts[-1])
     return verdicts
+
+
+def pair_ceiling(pool, depth: int, rng: np.random.Generator, draws: int = 20) -> float:
+    """How often the true best beats the runner-up on ``depth`` random shared queries (ties half).
+
+    Where the top 1% is one model, no search whose last comparison stops at ``depth`` queries can
+    pick it more often than this, even if told the two finalists for free.
+    """
+    order = np.argsort(-pool.task_accuracy)
+    best, second = pool.outcomes[order[0]], pool.outcomes[order[1]]
+    wins = 0.0
+    for _ in range(draws):
+        q = rng.permutation(pool.n_queries)[:depth]
+        diff = int(best[q].sum()) - int(second[q].sum())
+        wins += (diff > 0) + 0.5 * (diff == 0)
+    return wins / draws
 
 
 def near_misses(stats: dict) -> str:
