@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
 from datetime import UTC, datetime
+from typing import TypeVar
 
 import numpy as np
 import polars as pl
