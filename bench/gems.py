@@ -67,6 +67,11 @@ def rank_of(acc: np.ndarray, pick: int) -> int:
     return int((acc > acc[pick]).sum()) + 1
 
 
+def outcome_row(result, acc: np.ndarray, top: set[int], best: set[int]) -> tuple[bool, bool, int, int, float]:
+    """One trial: pick in the top 1%, pick is the best, its rank, queries spent, its gap to the best."""
+    return result.pick in top, result.pick in best, rank_of(acc, result.pick), result.spent, acc.max() - acc[result.pick]
+
+
 DISTRIBUTIONS = {
     "atlas": "digitised RouterBench scores of the study's four trees, one tree per seed in turn "
     f"({', '.join(TREES)}); the realistic spread",
@@ -90,7 +95,7 @@ def simulated(dist: str, sizes: list[int], budgets: list[int], seeds: int) -> li
     print("K     N/model  budget/exh  spent/exh  strategy         P(top-1%)  P(best)  mean rank")
     verdicts = []
     for size in sizes:
-        stats: dict[tuple[int, str], list[tuple[bool, bool, int, int]]] = {}
+        stats: dict[tuple[int, str], list[tuple[bool, bool, int, int, float]]] = {}
         ceilings: list[float] = []
         for seed in range(seeds):
             pool = pool_for(dist, size, seed)
@@ -103,13 +108,10 @@ def simulated(dist: str, sizes: list[int], budgets: list[int], seeds: int) -> li
                         continue
                     result = run(cands, queries, pool.oracle, n * size, downloads, seed)
                     assert result.budget is None or result.spent <= n * size
-                    stats.setdefault((n, name), []).append(
-                        (result.pick in top, result.pick in best, rank_of(acc, result.pick), result.spent, acc.max() - acc[result.pick]))
+                    stats.setdefault((n, name), []).append(outcome_row(result, acc, top, best))
                     if name == "aggressive" and n == N_QUERIES // 50 and len(top) == 1:
                         ceilings.append(pair_ceiling(pool, result.rounds[-1].queries_per_survivor, np.random.default_rng(seed)))
-                result = genie(acc, queries, pool.oracle, n * size, seed)
-                stats.setdefault((n, GENIE), []).append(
-                    (result.pick in top, result.pick in best, rank_of(acc, result.pick), result.spent, acc.max() - acc[result.pick]))
+                stats.setdefault((n, GENIE), []).append(outcome_row(genie(acc, queries, pool.oracle, n * size, seed), acc, top, best))
         for (n, name), rows in stats.items():
             arr = np.array(rows, dtype=float)
             free = name in ("random", "most_downloaded")
