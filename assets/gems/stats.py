@@ -11,18 +11,12 @@ import math
 import numpy as np
 from scipy import stats as sps
 
-Z95 = 1.959963984540054
-
-
-def wilson_interval(correct: float, n: int, z: float = Z95) -> tuple[float, float]:
+def wilson_interval(correct: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
     """Wilson score interval for ``correct`` successes out of ``n`` (``(0, 1)`` when ``n == 0``)."""
     if n <= 0:
         return 0.0, 1.0
-    p = correct / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
+    ci = sps.binomtest(int(correct), int(n)).proportion_ci(confidence_level=confidence, method="wilson")
+    return float(ci.low), float(ci.high)
 
 
 def better_p_value(a_correct: int, a_n: int, b_correct: int, b_n: int) -> float:
