@@ -182,7 +182,8 @@ def target_check(dist: str, size: int, stats: dict) -> str:
     met = reach and beats
     why = "" if met else f" (>= 95%: {'yes' if reach else 'no'}; beats standard halving: {'yes' if beats else 'no'})"
     return (f"-> {dist} K={size}, 1/50 of exhaustive ({n} queries/model): top-1% / exact best: aggressive "
-            f"{top['aggressive']:.1%} (95% interval {low:.0%}-{high:.0%} over {trials} trials) / {best['aggressive']:.0%}, shared halving {top['halving_shared']:.0%} / "
+            f"{top['aggressive']:.1%} (95% interval {low:.0%}-{high:.0%} over {trials} trials) / {best['aggressive']:.0%}, "
+            f"shared halving {top['halving_shared']:.0%} / "
             f"{best['halving_shared']:.0%}, standard halving {top['halving']:.0%} / {best['halving']:.0%}, "
             f"reference {GENIE} {top[GENIE]:.0%} / {best[GENIE]:.0%}: "
             f"target {'MET' if met else 'NOT met'}{why}")
