@@ -214,6 +214,7 @@ def paper_replay(seeds: int) -> None:
     print(f"{'tree':<12} {'K':>3}  {'N':>3}  {'strategy':<12} {'paper row':<20} rank here / paper      accuracy here / paper")
     ranks: dict[tuple[str, int, str], tuple[float, float]] = {}  # (tree, N, strategy) -> mean rank here, in the paper
     gaps: dict[tuple[int, str], list[float]] = {}  # (N, strategy) -> pick accuracy here minus the paper's, per tree
+    runs = strategies(FIRST_KEEP)
     for tree, column in PAPER_TREES.items():
         size = load_atlas(tree).height
         rows: dict[tuple[int, str], list[tuple[int, float]]] = {}
@@ -222,7 +223,6 @@ def paper_replay(seeds: int) -> None:
             pool = simulated_pool(tree, size, N_QUERIES, seed)
             acc = pool.task_accuracy
             best.append(acc.max())
-            runs = strategies(FIRST_KEEP)
             for n in (10, 50):
                 for name in PAPER_METHODS:
                     result = runs[name](list(range(size)), np.arange(N_QUERIES), pool.oracle, n * size, {}, seed)
