@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from assets.gems.search import FIRST_KEEP, FIRST_SHARE, most_downloaded, random_pick, sequential_halving, uniform
-from assets.gems.simulate import FLOORS, GEM_SKEWED, GemSkew, load_atlas, simulated_pool
+from assets.gems.simulate import DISCRIMINATION, FLOORS, GEM_SKEWED, GemSkew, agreement, load_atlas, simulated_pool
 from assets.gems.stats import wilson_interval
 
 TREES = sorted(FLOORS)
@@ -86,15 +86,19 @@ DISTRIBUTIONS = {
 }
 
 
-def pool_for(dist: str, size: int, seed: int):
+def pool_for(dist: str, size: int, seed: int, discrimination: float):
     tree = TREES[seed % len(TREES)] if dist == "atlas" else dist
-    return simulated_pool(tree, size, N_QUERIES, seed)
+    return simulated_pool(tree, size, N_QUERIES, seed, discrimination=discrimination)
 
 
-def simulated(dist: str, sizes: list[int], budgets: list[int], seeds: int) -> list[str]:
+def item_model(discrimination: float) -> str:
+    return f"item-response outcomes, discrimination {discrimination:g}: equal-accuracy candidates agree on {agreement(discrimination):.0%}"
+
+
+def simulated(dist: str, sizes: list[int], budgets: list[int], seeds: int, discrimination: float) -> list[str]:
     """One distribution's table; returns its verdict lines."""
     print(f"\n## Simulated pools: {dist} ({DISTRIBUTIONS[dist]})")
-    print(f"({N_QUERIES}-query task, item-response outcomes, {seeds} seeds per pool size; exhaustive = K x {N_QUERIES}; "
+    print(f"({N_QUERIES}-query task, {item_model(discrimination)}, {seeds} seeds per pool size; exhaustive = K x {N_QUERIES}; "
           "'spent/exh' is the measured share of exhaustive queries)")
     print("K     N/model  budget/exh  spent/exh  strategy         P(top-1%)  P(best)  mean rank")
     verdicts = []
@@ -102,7 +106,7 @@ def simulated(dist: str, sizes: list[int], budgets: list[int], seeds: int) -> li
         stats: dict[tuple[int, str], list[tuple[bool, bool, int, int, float]]] = {}
         ceilings: list[float] = []
         for seed in range(seeds):
-            pool = pool_for(dist, size, seed)
+            pool = pool_for(dist, size, seed, discrimination)
             acc, top, best = pool.task_accuracy, pool.top(0.01), pool.best()
             cands, queries = list(range(size)), np.arange(N_QUERIES)
             downloads = dict(enumerate(pool.downloads))
@@ -195,7 +199,7 @@ PAPER_METHODS = {"uniform": "Uniform", "halving": "Sequential Halving", "aggress
 """Our strategy -> the row of the paper's Table 2 it reimplements ("Ours" is the study's method)."""
 
 
-def paper_replay(seeds: int) -> None:
+def paper_replay(seeds: int, discrimination: float) -> None:
     """The study's Table 2 on the digitised trees: is the simulator's difficulty close to the paper's?
 
     Each pool is a whole tree, as in the paper, on a 3,000-query task. Standard halving answers
@@ -210,7 +214,7 @@ def paper_replay(seeds: int) -> None:
 
     paper = pl.read_csv(PAPER_TABLE2, null_values="-")
     print(f"\n## The study's Table 2, replayed on the digitised trees ({seeds} seeds; the paper: 100 repetitions)")
-    print(f"(whole trees, {N_QUERIES}-query task; mean rank of the pick (1 = best) and its mean accuracy, here / in the paper)")
+    print(f"(whole trees, {N_QUERIES}-query task, {item_model(discrimination)}; mean rank of the pick (1 = best) and its mean accuracy, here / in the paper)")
     print(f"{'tree':<12} {'K':>3}  {'N':>3}  {'strategy':<12} {'paper row':<20} rank here / paper      accuracy here / paper")
     ranks: dict[tuple[str, int, str], tuple[float, float]] = {}  # (tree, N, strategy) -> mean rank here, in the paper
     gaps: dict[tuple[int, str], list[float]] = {}  # (N, strategy) -> pick accuracy here minus the paper's, per tree
@@ -220,7 +224,7 @@ def paper_replay(seeds: int) -> None:
         rows: dict[tuple[int, str], list[tuple[int, float]]] = {}
         best = []
         for seed in range(seeds):
-            pool = simulated_pool(tree, size, N_QUERIES, seed)
+            pool = simulated_pool(tree, size, N_QUERIES, seed, discrimination=discrimination)
             acc = pool.task_accuracy
             best.append(acc.max())
             for n in (10, 50):
@@ -359,6 +363,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=100)
     parser.add_argument("--quick", action="store_true", help="fewer seeds and sizes (a smoke run)")
+    parser.add_argument("--discrimination", type=float, default=DISCRIMINATION,
+                        help="item discrimination of the simulated answers: higher means candidates agree more on the same questions")
     parser.add_argument("--device-check", action="store_true",
                         help="only the tiny family on this machine's device (CUDA when present), no DuckDB needed")
     args = parser.parse_args()
@@ -370,12 +376,12 @@ def main() -> None:
     verdicts = []
     for dist in DISTRIBUTIONS:
         if args.quick:
-            verdicts += simulated(dist, [100, 300], [20, 60], 10)
+            verdicts += simulated(dist, [100, 300], [20, 60], 10, args.discrimination)
         else:
-            verdicts += simulated(dist, [100, 300, 1000], [10, 30, 60, 150], args.seeds)
+            verdicts += simulated(dist, [100, 300, 1000], [10, 30, 60, 150], args.seeds, args.discrimination)
     print("\n## Verdicts (target: top-1% in >= 95% of trials at <= 1/50 of exhaustive, beating standard halving)")
     print("\n".join(verdicts))
-    paper_replay(5 if args.quick else args.seeds)
+    paper_replay(5 if args.quick else args.seeds, args.discrimination)
     tiny_family(args.seeds, [2, 5, 10, 50])
     print(f"\n(total {time.perf_counter() - t0:.0f} s)")
 

@@ -18,7 +18,7 @@ from assets.gems.search import (
     survivor_schedule,
     uniform,
 )
-from assets.gems.simulate import GEM_SKEWED, GemSkew, simulated_pool
+from assets.gems.simulate import DISCRIMINATION, GEM_SKEWED, GemSkew, agreement, simulated_pool
 
 
 def bernoulli_oracle(means: np.ndarray, n_queries: int, seed: int):
@@ -169,3 +169,19 @@ def test_gem_skewed_pools_have_the_stated_shape() -> None:
     assert gems.sum() == round(params.gem_share * 1000)
     assert abs(np.median(acc) - params.base) < 0.01
     assert (acc < params.base - params.broken_drop[0] + 1e-9).sum() >= round(params.broken_share * 1000)
+
+
+def test_discrimination_sets_how_alike_candidates_answer_but_not_their_accuracy() -> None:
+    """The bench's --discrimination knob must change only agreement on shared questions: each
+    candidate still scores its target accuracy over the task, at any setting."""
+    coin = 0.7**2 + 0.3**2  # two independent 70% coins agree this often
+    assert coin < agreement(1.0) < agreement(DISCRIMINATION) < agreement(5.0)
+    assert 0.88 < agreement(DISCRIMINATION) < 0.93
+    alike = []
+    for discrimination in (1.0, DISCRIMINATION, 6.0):
+        pool = simulated_pool("llama3.1_8b", 200, 3000, 5, discrimination=discrimination)
+        assert np.abs(pool.task_accuracy - pool.accuracy).max() < 0.05
+        assert abs((pool.task_accuracy - pool.accuracy).mean()) < 0.005
+        head = pool.outcomes[:40]
+        alike.append((head[:, None, :] == head[None, :, :]).mean())
+    assert alike[0] < alike[1] < alike[2]
