@@ -4,14 +4,16 @@ Why it looks like this: at ~50 queries per model the cost is loading weights, so
 downloaded once through huggingface_hub's cache (``snapshot_download`` at the pinned revision) and
 answers all of a round's queries in padded batches. A candidate that cannot be evaluated raises
 :class:`~assets.gems.search.CandidateFailed` with the reason (download failed, no weights, needs
-``trust_remote_code``, out of memory, garbage), so the search records it and moves on. GPU memory
-is released after every candidate.
+``trust_remote_code``, out of memory, garbage), so the search records it and moves on. A
+candidate's GPU memory is released when it leaves the oracle's resident set
+(:mod:`assets.gems.resident`), at once when that set's share is 0.
 """
 
 from __future__ import annotations
 
 import gc
 import json
+import math
 import os
 import time
 from dataclasses import dataclass
@@ -49,13 +51,18 @@ def device_memory_bytes(device: torch.device) -> int:
 class Loaded:
     model: object
     tokenizer: object
-    path: Path
 
     @property
     def nbytes(self) -> int:
         """Memory held by the weights and buffers (what keeping the model loaded costs)."""
-        tensors = [*self.model.parameters(), *self.model.buffers()]
-        return sum(t.numel() * t.element_size() for t in tensors)
+        return self.model.get_memory_footprint()
+
+
+def _reason(exc: BaseException) -> str:
+    """A failure reason for the tables: the exception's type and first line (client errors carry
+    URLs, never the token)."""
+    first = (str(exc).splitlines() or [""])[0]
+    return f"{type(exc).__name__}: {first[:200]}"
 
 
 def download(repo_id: str, revision: str, *, endpoint: str, cache_dir: str | None, token: str | None) -> Path:
@@ -66,8 +73,8 @@ def download(repo_id: str, revision: str, *, endpoint: str, cache_dir: str | Non
     disable_progress_bars()  # one bar per candidate file is noise in run logs
     try:
         return Path(snapshot_download(repo_id, revision=revision, endpoint=endpoint, cache_dir=cache_dir, token=token or False))
-    except Exception as exc:  # the client's errors carry URLs, never the token
-        raise CandidateFailed(f"download failed: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}") from exc
+    except Exception as exc:
+        raise CandidateFailed(f"download failed: {_reason(exc)}") from exc
 
 
 def load(path: Path, device: torch.device, dtype: torch.dtype) -> Loaded:
@@ -80,7 +87,11 @@ def load(path: Path, device: torch.device, dtype: torch.dtype) -> Loaded:
     config = path / "config.json"
     if not config.is_file():
         raise CandidateFailed("no config.json in the repository")
-    if "auto_map" in json.loads(config.read_text()):
+    try:
+        custom_code = "auto_map" in json.loads(config.read_text())
+    except (OSError, ValueError) as exc:
+        raise CandidateFailed(f"unreadable config.json: {_reason(exc)}") from exc
+    if custom_code:
         raise CandidateFailed("requires trust_remote_code (custom modelling code is not run)")
     if not any(any(path.glob(g)) for g in WEIGHT_FILES):
         raise CandidateFailed("no weights (no *.safetensors or pytorch_model*.bin)")
@@ -90,11 +101,11 @@ def load(path: Path, device: torch.device, dtype: torch.dtype) -> Loaded:
     except torch.cuda.OutOfMemoryError as exc:
         raise OutOfMemory("out of memory while loading") from exc
     except Exception as exc:
-        raise CandidateFailed(f"failed to load: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}") from exc
+        raise CandidateFailed(f"failed to load: {_reason(exc)}") from exc
     tokenizer.padding_side = "left"
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    return Loaded(model, tokenizer, path)
+    return Loaded(model, tokenizer)
 
 
 def release(loaded: Loaded | None) -> None:
@@ -110,9 +121,16 @@ def answer(loaded: Loaded, task: Task, queries: pl.DataFrame, batch_size: int = 
     """Answer ``queries`` (rows of ``task.queries``): query_id, correct, output, tokens, latency_ms.
 
     Generation is greedy; ``choice`` tasks pick the option with the highest summed log-likelihood.
-    On CUDA out-of-memory the batch is halved and retried down to 1, then the candidate fails.
+    On CUDA out-of-memory the batch is halved and retried down to 1, then the candidate fails. An
+    error raised inside the model's forward pass fails the candidate, not the search.
     """
-    _sanity_check(loaded, queries["prompt"][0])
+    try:
+        _sanity_check(loaded, queries["prompt"][0])
+    except torch.cuda.OutOfMemoryError:
+        release(None)
+        raise OutOfMemory("out of memory on the first query") from None
+    except RuntimeError as exc:
+        raise CandidateFailed(f"failed to answer: {_reason(exc)}") from exc
     rows: list[dict] = []
     start = 0
     while start < queries.height:
@@ -130,6 +148,8 @@ def answer(loaded: Loaded, task: Task, queries: pl.DataFrame, batch_size: int = 
                 raise OutOfMemory("out of memory at batch size 1") from None
             batch_size //= 2
             continue
+        except RuntimeError as exc:
+            raise CandidateFailed(f"failed to answer: {_reason(exc)}") from exc
         for (qid, ref), out, n in zip(chunk.select("query_id", "reference").iter_rows(), outputs, tokens, strict=True):
             rows.append({"query_id": qid, "correct": score(task.scorer, out, ref), "output": out, "tokens": n, "latency_ms": latency})
         start += chunk.height
@@ -169,7 +189,7 @@ def _choose(loaded: Loaded, chunk: pl.DataFrame) -> tuple[list[str], list[int]]:
         token_lp = logp.gather(-1, target.unsqueeze(-1)).squeeze(-1) * enc["attention_mask"][:, 1:]
         pads = (enc["attention_mask"] == 0).sum(-1)
         scores = [token_lp[i, pads[i] + n_prompt - 1:].sum().item() for i in range(len(texts))]
-        if not all(map(lambda s: s == s and abs(s) != float("inf"), scores)):
+        if not all(map(math.isfinite, scores)):
             raise CandidateFailed("garbage: non-finite log-likelihoods")
         best = max(range(len(choices)), key=scores.__getitem__)
         outputs.append(choices[best])

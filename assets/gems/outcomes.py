@@ -67,16 +67,17 @@ class EvaluationOracle:
             try:
                 self._evaluate(candidate, missing)
             except CandidateFailed as exc:
+                exc.answered = len(query_ids) - sum(q not in known for q in query_ids.tolist())
                 self._fail(candidate, exc.reason)
                 raise
         return np.array([known[q] for q in query_ids.tolist()], dtype=bool)
 
     def _evaluate(self, candidate: str, missing: list[str]) -> None:
         revision = self.revisions[candidate]
-        loaded = self.resident.take(candidate) or self._retry_out_of_memory(lambda: self._load(candidate))
         queries = self.task.queries.filter(pl.col("query_id").is_in(missing))
         order = {q: i for i, q in enumerate(missing)}
         queries = queries.sort(pl.col("query_id").replace_strict(order, return_dtype=pl.Int64))
+        loaded = self.resident.take(candidate) or self._retry_out_of_memory(lambda: self._load(candidate))
         try:
             for start in range(0, queries.height, self.write_every):
                 chunk = queries.slice(start, self.write_every)

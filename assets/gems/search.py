@@ -32,11 +32,16 @@ best on both stated pool distributions (0.5 and above starve the later rounds on
 
 
 class CandidateFailed(Exception):
-    """A candidate could not answer (download failed, no weights, OOM, garbage): it is eliminated."""
+    """A candidate could not answer (download failed, no weights, OOM, garbage): it is eliminated.
 
-    def __init__(self, reason: str) -> None:
+    ``answered`` is how many of the queries asked it did answer before failing (an evaluator that
+    stores answers chunk by chunk may fail on a later chunk): real work the budget must count.
+    """
+
+    def __init__(self, reason: str, answered: int = 0) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.answered = answered
 
 
 class Oracle(Protocol):
@@ -64,7 +69,8 @@ class Estimate:
 
 @dataclass
 class RoundRecord:
-    """One round of a search: who entered, how many queries each had answered, who was kept."""
+    """One round of a search: who answered (candidates that failed in it are dropped), how many
+    queries each had answered, who was kept."""
 
     round: int
     survivors: list[Hashable]
@@ -144,7 +150,7 @@ class _Answers:
         ids = self.queries[self.order(cand)[have:upto]]
         outcome = np.asarray(self.oracle(cand, ids))
         if outcome.shape != (len(ids),):
-            raise CandidateFailed(f"answered {outcome.size} of {len(ids)} queries")
+            raise CandidateFailed(f"answered {outcome.size} of {len(ids)} queries", answered=min(outcome.size, len(ids)))
         self.correct[cand] = self.correct.get(cand, 0) + int(outcome.sum())
         self.n[cand] = upto
         return upto - have
@@ -161,7 +167,8 @@ class _Answers:
 
 
 def _ask(answers: _Answers, cands: Sequence[Hashable], upto: int, result: SearchResult) -> tuple[list[Hashable], int]:
-    """Every candidate in ``cands`` answers up to ``upto``; failures are recorded and dropped."""
+    """Every candidate in ``cands`` answers up to ``upto``; failures are recorded and dropped, and
+    what a failed candidate answered before failing still counts against the budget."""
     alive, spent = [], 0
     for cand in cands:
         try:
@@ -169,6 +176,7 @@ def _ask(answers: _Answers, cands: Sequence[Hashable], upto: int, result: Search
             alive.append(cand)
         except CandidateFailed as exc:
             result.failures[cand] = exc.reason
+            spent += exc.answered
     return alive, spent
 
 

@@ -136,3 +136,18 @@ def test_impossible_budget_fails_before_any_model_is_loaded(
     failure = result.failure_data_for_node("core__gem_search").error
     assert "smaller than one query per candidate" in str(failure.message) + str(failure.cause)
     assert hub_api.count("hub_files.") == 0
+
+
+@pytest.mark.parametrize("config_text", ["{not json", '{"model_type": "gpt2", "auto_map": {"AutoModelForCausalLM": "x.Y"}}'])
+def test_a_candidate_with_an_unusable_config_fails_alone_with_its_reason(tmp_path: Path, config_text: str) -> None:
+    """A corrupt config.json or custom modelling code is the candidate's failure (recorded, search goes
+    on), never an unhandled error that ends the whole search."""
+    import torch
+
+    from assets.gems import evaluator
+    from assets.gems.search import CandidateFailed
+
+    (tmp_path / "config.json").write_text(config_text)
+    (tmp_path / "model.safetensors").write_bytes(b"")
+    with pytest.raises(CandidateFailed, match="unreadable config.json|trust_remote_code"):
+        evaluator.load(tmp_path, torch.device("cpu"), torch.float32)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-import torch
+from transformers import GPT2Config, GPT2LMHeadModel
 
 from assets.gems import evaluator
 from assets.gems.outcomes import EvaluationOracle
@@ -15,12 +13,13 @@ from orchestration.warehouse import Warehouse
 
 
 def _model(width: int) -> evaluator.Loaded:
-    return evaluator.Loaded(torch.nn.Linear(width, width, bias=False), None, Path("."))
+    config = GPT2Config(vocab_size=16, n_positions=16, n_embd=width, n_layer=1, n_head=2)
+    return evaluator.Loaded(GPT2LMHeadModel(config), None)
 
 
 def test_least_recently_used_is_evicted_first_and_oversized_models_are_not_kept() -> None:
     a, b, c = _model(16), _model(16), _model(16)
-    assert a.nbytes == 16 * 16 * 4
+    assert a.nbytes >= sum(p.numel() * 4 for p in a.model.parameters())  # fp32 weights, plus buffers
     resident = ResidentModels(budget_bytes=2 * a.nbytes)
     resident.keep("a", a)
     resident.keep("b", b)

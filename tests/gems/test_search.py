@@ -122,6 +122,24 @@ def test_failed_candidates_are_recorded_and_the_search_goes_on() -> None:
     assert all(2 not in r.survivors for r in result.rounds)
 
 
+def test_answers_a_candidate_gave_before_failing_count_against_the_budget() -> None:
+    """An evaluator stores answers chunk by chunk; a candidate that fails on a later chunk has
+    still cost those queries, so the search must charge them or it would overspend."""
+    means = np.array([0.5, 0.9, 0.4, 0.3])
+    base, asked = bernoulli_oracle(means, 400, 0)
+
+    def oracle(arm: int, ids: np.ndarray) -> np.ndarray:
+        if arm == 2:
+            base(arm, ids[: len(ids) // 2])  # half the chunk answered, then out of memory
+            raise CandidateFailed("out of memory at batch size 1", answered=len(ids) // 2)
+        return base(arm, ids)
+
+    budget = 400
+    result = sequential_halving([0, 1, 2, 3], np.arange(400), oracle, budget)
+    assert result.spent == len(asked) <= budget
+    assert result.failures == {2: "out of memory at batch size 1"}
+
+
 def test_baselines() -> None:
     means = np.array([0.2, 0.95, 0.5])
     oracle, _ = bernoulli_oracle(means, 200, 0)
