@@ -252,8 +252,6 @@ def paper_replay(seeds: int, discrimination: float) -> None:
 
 
 def tiny_family(seeds: int, budgets: list[int], loads: bool = True) -> None:
-    import polars as pl
-
     from assets.gems import evaluator
     from assets.gems.tasks import SHIPPED_TASK, load_task_file
     from assets.gems.tiny_family import FAMILY, publish_tiny_family
@@ -291,7 +289,7 @@ def tiny_family(seeds: int, budgets: list[int], loads: bool = True) -> None:
             best = np.mean([acc[p] == acc.max() for p in picks])
             ranks = np.mean([rank_of(acc, p) for p in picks])
             print(f"{n:>7}  {outcomes.shape[1] / n:>9.0f}x  {name:<16} {best:>7.0%}  {ranks:>9.2f}")
-    throughput(data / "hub" / "models" / FAMILY[-1].repo_id / "files", task, pl)
+    throughput(data / "hub" / "models" / FAMILY[-1].repo_id / "files", task)
     if loads:
         model_loads(data, task, [m.repo_id for m in FAMILY])
 
@@ -342,7 +340,7 @@ def model_loads(data: Path, task, members: list[str]) -> None:
                   f"{len(result.rounds)} rounds, {oracle.computed} answers, {time.perf_counter() - t0:.1f} s")
 
 
-def throughput(path: Path, task, pl) -> None:
+def throughput(path: Path, task) -> None:
     from assets.gems import evaluator
 
     device, dtype = evaluator.pick_device()

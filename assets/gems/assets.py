@@ -12,7 +12,7 @@ import polars as pl
 from pydantic import Field
 
 from assets.gems import pool as pool_mod
-from assets.gems.leaderboard import accuracy_vs_downloads_png, build_leaderboard, png_markdown
+from assets.gems.leaderboard import accuracy_vs_downloads, build_leaderboard
 from assets.gems.outcomes import EvaluationOracle
 from assets.gems.registry import base_repo_id
 from assets.gems.search import FIRST_KEEP, FIRST_SHARE, SearchResult, exhaustive, most_downloaded, random_pick, sequential_halving, uniform, validate_search
@@ -216,8 +216,7 @@ def gem_leaderboard(context: dg.AssetExecutionContext, config: LeaderboardConfig
             "preview": table_preview(frame.select("repo_id", "status", "accuracy", "ci_low", "ci_high", "queries",
                                                   "rank_performance", "rank_downloads", "downloads", "hidden_gem"))}
     if frame.filter(pl.col("status") == "evaluated").height:
-        png = accuracy_vs_downloads_png(frame, f"{key} / {config.task}")
-        meta["accuracy_vs_downloads"] = dg.MetadataValue.md(png_markdown(png, "accuracy vs downloads"))
+        meta["accuracy_vs_downloads"] = dg.MetadataValue.md(accuracy_vs_downloads(frame, f"{key} / {config.task}"))
         top = frame.filter(pl.col("rank_performance") == 1)
         meta["top_candidate"] = top["repo_id"][0]
     return dg.MaterializeResult(metadata=meta)

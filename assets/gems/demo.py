@@ -35,11 +35,13 @@ def demo_step(ctx) -> str | None:  # ctx: orchestration.demo.DemoContext
         return "gems: FAILED (see the run logs)"
     top = warehouse.query(
         "select repo_id, accuracy, downloads, hidden_gem from out.gem_leaderboard where base_key = ? and rank_performance = 1", [key])
-    picks = warehouse.query("select strategy, queries_spent, exhaustive_queries from core.gem_picks where base_key = ? and strategy = 'aggressive'", [key])
+    picks = warehouse.query(
+        "select pick, queries_spent, exhaustive_queries from core.gem_picks where base_key = ? and strategy = 'aggressive'", [key])
     if top.is_empty():
         return "gems: no candidate evaluated"
     row = top.row(0, named=True)
-    spent = picks.row(0, named=True) if picks.height else {"queries_spent": 0, "exhaustive_queries": 0}
+    search = picks.row(0, named=True) if picks.height else {"pick": None, "queries_spent": 0, "exhaustive_queries": 0}
+    found = "found it" if search["pick"] == row["repo_id"] else f"picked {search['pick']}"
     return (f"gems: best of {BASE_ID}'s tree is {row['repo_id']} ({row['accuracy']:.0%}, {row['downloads']} downloads"
-            f"{', hidden gem' if row['hidden_gem'] else ''}); aggressive halving found it with {spent['queries_spent']} "
-            f"of {spent['exhaustive_queries']} exhaustive queries")
+            f"{', hidden gem' if row['hidden_gem'] else ''}); aggressive halving {found} with {search['queries_spent']} "
+            f"of {search['exhaustive_queries']} exhaustive queries")

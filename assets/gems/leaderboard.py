@@ -8,8 +8,6 @@ candidate's revision, whichever strategy asked for it.
 
 from __future__ import annotations
 
-import base64
-import io
 import math
 
 import numpy as np
@@ -66,11 +64,9 @@ def build_leaderboard(
     return board.join(picked, on="repo_id", how="left").sort("rank_performance", "rank_downloads", nulls_last=True)
 
 
-def accuracy_vs_downloads_png(board: pl.DataFrame, title: str) -> bytes:
-    """Scatter of estimated accuracy (with intervals) against downloads, gems highlighted."""
-    import matplotlib
-
-    matplotlib.use("Agg")
+def accuracy_vs_downloads(board: pl.DataFrame, title: str) -> str:
+    """Scatter of estimated accuracy (with intervals) against downloads, gems highlighted, as markdown."""
+    from assets.ui_images import png_markdown  # first: it puts matplotlib on the headless backend
     import matplotlib.pyplot as plt
 
     ev = board.filter(pl.col("status") == "evaluated")
@@ -90,12 +86,4 @@ def accuracy_vs_downloads_png(board: pl.DataFrame, title: str) -> bytes:
     ax.set_title(title, fontsize=9)
     ax.legend(fontsize=7)
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
-    return buf.getvalue()
-
-
-def png_markdown(png: bytes, alt: str) -> str:
-    """Markdown the Dagster UI renders as an inline image (a data URI; no file server needed)."""
-    return f"![{alt}](data:image/png;base64,{base64.b64encode(png).decode()})"
+    return png_markdown(fig, "accuracy vs downloads")

@@ -27,8 +27,9 @@ from assets.gems.stats import wilson_interval
 FIRST_KEEP = 100
 """Survivors after the aggressive schedule's first round: the study cuts straight to about 100 models."""
 FIRST_SHARE = 0.3
-"""Least share of the budget the aggressive first round gets. bench/gems.py measured 0.2 to 0.4 as
-best on both stated pool distributions (0.5 and above starve the later rounds on near-tied pools)."""
+"""Least share of the budget the aggressive first round gets. Measured in trial runs of the bench's
+pools: 0.2 to 0.4 alike, 0.5 and above starve the later rounds on near-tied pools. It helps on
+gem-skewed pools and is a trade on the atlas trees (docs/gems.md, "The funded first round")."""
 
 
 class CandidateFailed(Exception):
@@ -89,7 +90,6 @@ class SearchResult:
     spent: int
     rounds: list[RoundRecord] = field(default_factory=list)
     failures: dict[Hashable, str] = field(default_factory=dict)
-    estimates: dict[Hashable, Estimate] = field(default_factory=dict)
 
 
 def validate_search(candidates: Sequence[Hashable], queries: Sequence[Hashable], budget: int | None) -> None:
@@ -232,7 +232,6 @@ def sequential_halving(
         ))
         survivors = ranked[:keep]
     result.pick = answers.best_first(survivors)[0] if survivors else None
-    result.estimates = {c: answers.estimate(c) for c in answers.n}
     return result
 
 
@@ -259,7 +258,6 @@ def _one_round(
     ranked = answers.best_first(alive)
     result.rounds.append(RoundRecord(0, ranked, min(per, len(queries)), result.spent, result.spent, [answers.estimate(c) for c in ranked], ranked[:1]))
     result.pick = ranked[0] if ranked else None
-    result.estimates = {c: answers.estimate(c) for c in answers.n}
     return result
 
 

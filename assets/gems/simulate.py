@@ -38,6 +38,7 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
+from scipy.special import expit
 
 DATA = Path(__file__).parent / "data"
 ATLAS = DATA / "atlas_scores.csv"
@@ -125,9 +126,9 @@ def item_response_outcomes(
     b = rng.normal(0, difficulty_sd, n_queries)
     a = rng.lognormal(np.log(discrimination), 0.3, n_queries)
     grid = np.linspace(-15, 15, 3001)
-    expected = (1 / (1 + np.exp(-a[None, :] * (grid[:, None] - b[None, :])))).mean(axis=1)  # increasing
+    expected = expit(a[None, :] * (grid[:, None] - b[None, :])).mean(axis=1)  # increasing
     theta = np.interp(accuracy, expected, grid)
-    p = 1 / (1 + np.exp(-a[None, :] * (theta[:, None] - b[None, :])))
+    p = expit(a[None, :] * (theta[:, None] - b[None, :]))
     return rng.random(p.shape) < p
 
 
@@ -169,8 +170,7 @@ class GemSkew:
 
 
 GEM_SKEWED = "gem_skewed"
-DISTRIBUTIONS = (*sorted(FLOORS), GEM_SKEWED)
-"""Names :func:`simulated_pool` accepts: the four atlas trees and the stated gem-skewed distribution."""
+"""The name :func:`simulated_pool` takes for the stated gem-skewed distribution (the others are the atlas trees)."""
 
 
 def gem_skewed_accuracies(size: int, rng: np.random.Generator, params: GemSkew = GemSkew()) -> tuple[np.ndarray, np.ndarray]:

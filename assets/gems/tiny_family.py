@@ -3,12 +3,12 @@
 Why: the search and the evaluator need models of genuinely different quality that load through
 the real huggingface_hub and transformers code paths, offline, in seconds. A 2-layer GPT-2 with a
 character tokenizer learns 2-digit addition on CPU; a checkpoint's accuracy climbs with its
-training steps (~10% at 150 steps, ~99% from 600 on 2 cores), so continuing the base for
-different numbers of steps yields fine-tunes of different quality. Download counts are assigned
-so they do NOT follow quality: the best fine-tune is one of the least downloaded (a hidden gem).
+training steps (on the shipped task about 3% at 150 steps, 7% at 450, 49% at 550 and 84% at 900,
+as bench/gems.py measures), so continuing the base for different numbers of steps yields
+fine-tunes of different quality. Download counts are assigned so they do NOT follow quality: the best fine-tune is one of the least downloaded (a hidden gem).
 
 Everything is deterministic for a seed (fixed torch seed, fixed thread count during training) and
-cached: :func:`publish_tiny_family` does nothing when the family is already published with the
+cached: :func:`publish_tiny_family` trains nothing when the family is already published with the
 same specification.
 """
 
@@ -50,8 +50,8 @@ FAMILY: tuple[Member, ...] = (
     Member("erin/tiny-adder-sft-v2", "alice/tiny-adder-sft", 250, 800, 2),
     Member("carol/tiny-adder-pro", BASE_ID, 750, 37, 0),
 )
-"""Base at 150 steps; fine-tunes at 200 to 900 steps in total (about 5% to 95% accuracy); the
-most downloaded fine-tune is nearly the worst and the best is the least downloaded."""
+"""Base at 150 steps; fine-tunes at 200 to 900 steps in total (about 3% to 84% accuracy on the
+shipped task); the most downloaded fine-tune is nearly the worst and the best is the least downloaded."""
 
 BROKEN: tuple[tuple[str, str], ...] = (
     ("mallory/tiny-adder-remote", "remote_code"),
@@ -161,7 +161,8 @@ def publish_tiny_family(
 
     Returns the published repo ids, base first. ``step_scale`` shortens training for tests
     (quality still ordered by steps). A marker file with the specification hash makes a second
-    call with the same arguments a no-op.
+    call with the same arguments train nothing; the two broken repositories (a few small files)
+    are rewritten on every call with ``broken=True``.
     """
     root = Path(data_dir) / "hub" / "models"
     marker = Path(data_dir) / "hub" / ".tiny_family.json"

@@ -1,32 +1,17 @@
 """Pictures for the Dagster UI: the pattern distribution and each family's two timelines.
 
-The UI renders markdown metadata, including images given as ``data:image/png;base64`` URIs
-(``dg.MetadataValue.md("![alt](data:image/png;base64,...)")``), so plots travel inside the
-materialization event with no file server. Figures are small (about 100 dpi) to keep the event
-log light; matplotlib runs on the headless Agg backend.
+Each returns markdown with the plot inline (:func:`assets.ui_images.png_markdown`).
 """
 
 from __future__ import annotations
 
-import base64
-import io
+import matplotlib.pyplot as plt
+import polars as pl
+from matplotlib.ticker import MaxNLocator
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import polars as pl  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
+from assets.ui_images import png_markdown
 
 _COLORS = {"github": "#24292f", "hub": "#ff9d00"}
-
-
-def png_markdown(fig: plt.Figure, alt: str) -> str:
-    """The figure as a markdown image with an inline PNG; the figure is closed."""
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
-    plt.close(fig)
-    return f"![{alt}](data:image/png;base64,{base64.b64encode(buffer.getvalue()).decode()})"
 
 
 def pattern_distribution(patterns: pl.DataFrame) -> str:
