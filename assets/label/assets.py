@@ -12,6 +12,7 @@
 
 import time
 from collections import Counter
+from collections.abc import Iterator
 
 import dagster as dg
 import polars as pl
@@ -34,11 +35,9 @@ from assets.label.store import (
 from assets.label.taxonomy import load_taxonomy
 from orchestration.checks import problem_rows_check
 from orchestration.partitions import FAMILIES
+from orchestration.policies import COST_TAG
 from orchestration.resources import LLMResource
 from orchestration.warehouse import Warehouse, table_preview
-
-COST_TAG = {"hubscope/cost": "llm"}
-"""Marks assets that spend LLM tokens: automation policies must not run them eagerly."""
 
 RAW_COMMITS = dg.AssetKey(["raw", "commits"])
 
@@ -56,6 +55,18 @@ class LLMLabelConfig(dg.Config):
 
     def settings(self) -> LLMSettings:
         return LLMSettings(**self.model_dump())
+
+
+def _labeller(llm: LLMResource, config: LLMLabelConfig) -> LLMLabeller:
+    """The LLM labeller for the configured endpoint and this run's settings."""
+    settings = config.settings()
+    return LLMLabeller(make_client(llm.base_url or "", llm.api_key, settings), llm.model, settings)
+
+
+def _by_labeller_platform(predictions: pl.DataFrame) -> Iterator[tuple[str, str, pl.DataFrame]]:
+    """Gold predictions per (labeller, platform), in a stable order (the kappa table and confusion matrices)."""
+    for (name, plat), part in sorted(predictions.group_by("labeller", "platform"), key=lambda g: g[0]):
+        yield name, plat, part
 
 
 def _distribution(frame: pl.DataFrame) -> dg.MetadataValue:
@@ -102,7 +113,7 @@ def labelled_commits(context: dg.AssetExecutionContext, warehouse: Warehouse) ->
     group_name="label",
     kinds={"duckdb", "python", "openai"},
     pool="duckdb",
-    tags=COST_TAG,
+    tags={COST_TAG: "llm"},  # spends tokens: the policies never run it by themselves
     description="LLM labels (labeller `llm:<model>`) for every commit of the family, through any "
     "OpenAI-compatible endpoint (the `llm` resource; nothing happens without a base_url). Answers are "
     "cached by commit content, model and prompt version (core.label_cache): a re-run costs no request. "
@@ -118,8 +129,7 @@ def llm_labelled_commits(
     commits = read_commits(warehouse, family)
     name, version = f"llm:{llm.model}", prompt_version()
     texts = commit_texts(commits)
-    settings = config.settings()
-    labeller = LLMLabeller(make_client(llm.base_url or "", llm.api_key, settings), llm.model, settings)
+    labeller = _labeller(llm, config)
     outcomes, hits = label_with_cache(warehouse, labeller, version, {t.content_hash: t for t in texts})
     frame = llm_label_rows(commits, texts, outcomes, previous_labels(warehouse, family, name), name, version)
     if not commits.is_empty():
@@ -162,7 +172,7 @@ def llm_labelled_commits(
     group_name="label",
     kinds={"duckdb", "python"},
     pool="duckdb",
-    tags=COST_TAG,
+    tags={COST_TAG: "llm"},
     description="The hand-labelled gold set (assets/label/gold.csv -> core.gold_labels) and each labeller's "
     "answers on it (core.gold_predictions): rules always, the LLM when configured (cached like all LLM "
     "labels). Cohen's kappa per platform is checked by `kappa_meets_threshold`.",
@@ -172,8 +182,7 @@ def label_agreement(config: LLMLabelConfig, warehouse: Warehouse, llm: LLMResour
     texts = {r["gold_id"]: commit_text(r) for r in gold.iter_rows(named=True)}
     answers = {"rules": {gid: (label_commit(t).category, None) for gid, t in texts.items()}}
     if llm.configured:
-        settings = config.settings()
-        labeller = LLMLabeller(make_client(llm.base_url or "", llm.api_key, settings), llm.model, settings)
+        labeller = _labeller(llm, config)
         outcomes, _ = label_with_cache(warehouse, labeller, prompt_version(), {t.content_hash: t for t in texts.values()})
         if labeller.stats.failed or labeller.stats.deferred:
             raise dg.Failure(
@@ -207,7 +216,7 @@ def label_agreement(config: LLMLabelConfig, warehouse: Warehouse, llm: LLMResour
 def kappa_table(predictions: pl.DataFrame) -> pl.DataFrame:
     """Kappa and accuracy per labeller and platform from gold predictions."""
     rows = []
-    for (name, plat), part in sorted(predictions.group_by("labeller", "platform"), key=lambda g: g[0]):
+    for name, plat, part in _by_labeller_platform(predictions):
         gold, pred = part["gold"].to_list(), part["predicted"].to_list()
         rows.append({
             "labeller": name, "platform": plat, "n": part.height,
@@ -244,7 +253,7 @@ def kappa_meets_threshold(config: KappaCheckConfig, warehouse: Warehouse) -> dg.
         "threshold": dg.MetadataValue.float(config.threshold),
         "kappa": table_preview(summary, rows=20),
     }
-    for (name, plat), part in sorted(predictions.group_by("labeller", "platform"), key=lambda g: g[0]):
+    for name, plat, part in _by_labeller_platform(predictions):
         metadata[f"confusion {name} {plat}"] = dg.MetadataValue.md(
             confusion_markdown(part["gold"].to_list(), part["predicted"].to_list(), keys)
         )

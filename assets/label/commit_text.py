@@ -21,13 +21,17 @@ MAX_MESSAGE_CHARS = 2000
 """Characters of a message a labeller reads (titles and the opening lines carry the intent)."""
 
 MAX_PATHS = 40
-"""Changed paths shown to the LLM; the rest are summarised by extension counts."""
+"""Changed paths both labellers read; the LLM also gets the rest summarised by extension counts."""
 
 _MERGE = re.compile(
     r"^\s*merge (pull request #\d+ from \S+|(remote-tracking )?branch '[^']*'.*|commit '[0-9a-f]+'.*)$",
     re.IGNORECASE | re.MULTILINE,
 )
-_BRANCH = re.compile(r"merge pull request #\d+ from [^/\s]+/(\S+)|merge branch '([^']*)'", re.IGNORECASE)
+_BRANCH = re.compile(
+    r"merge pull request #\d+ from [^/\s]+/(\S+)|merge remote-tracking branch '[^'/]+/([^']*)'|merge branch '([^']*)'",
+    re.IGNORECASE,
+)
+"""The merged branch (without the fork owner or remote name) in each merge form ``_MERGE`` strips."""
 
 
 @dataclass(frozen=True)
@@ -47,9 +51,19 @@ class CommitText:
         body = self.message if self.message.startswith(self.title) else f"{self.title}\n{self.message}"
         if not self.is_merge:
             return body.strip()
-        branches = [" ".join(re.split(r"[-_/]+", a or b)) for a, b in _BRANCH.findall(body)]
+        branches = [" ".join(re.split(r"[-_/]+", "".join(names))) for names in _BRANCH.findall(body)]
         rest = _MERGE.sub("", body).strip()
         return "\n".join([*branches, rest]).strip()
+
+    @property
+    def shown_text(self) -> str:
+        """The text as both labellers read it: cut to ``MAX_MESSAGE_CHARS``."""
+        return self.text[:MAX_MESSAGE_CHARS]
+
+    @property
+    def shown_paths(self) -> tuple[str, ...]:
+        """The paths as both labellers read them: the first ``MAX_PATHS``."""
+        return self.paths[:MAX_PATHS]
 
     def extension_counts(self) -> dict[str, int]:
         """Changed paths by extension (the summary of a commit too large to list)."""
@@ -62,10 +76,10 @@ class CommitText:
 
     def prompt_item(self, item_id: str) -> dict[str, Any]:
         """The JSON object the LLM reads for this commit (bounded whatever the input)."""
-        item: dict[str, Any] = {"id": item_id, "platform": self.platform, "text": self.text[:MAX_MESSAGE_CHARS]}
+        item: dict[str, Any] = {"id": item_id, "platform": self.platform, "text": self.shown_text}
         if self.is_merge:
             item["merge"] = True
-        item["files"] = list(self.paths[:MAX_PATHS])
+        item["files"] = list(self.shown_paths)
         if self.n_files > MAX_PATHS:
             item["files_total"] = self.n_files
             item["files_by_extension"] = self.extension_counts()

@@ -30,8 +30,10 @@ def load_gold(path: Path = GOLD_PATH, taxonomy: Taxonomy | None = None) -> pl.Da
         rows, seen = [], set()
         for row in reader:
             line = reader.line_num
-            problem = (
-                "empty gold_id" if not row["gold_id"]
+            problem = (  # DictReader pads a short row with None and puts a long row's extra fields under None
+                f"expected {len(reader.fieldnames or [])} fields, got fewer" if None in row.values()
+                else f"expected {len(reader.fieldnames or [])} fields, got more" if None in row
+                else "empty gold_id" if not row["gold_id"]
                 else f"duplicate gold_id {row['gold_id']!r}" if row["gold_id"] in seen
                 else f"platform {row['platform']!r} is not github or hub" if row["platform"] not in ("github", "hub")
                 else f"category {row['category']!r} is not in the taxonomy" if row["category"] not in tax.keys

@@ -18,6 +18,7 @@ Why it is shaped like this:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import threading
@@ -32,15 +33,12 @@ import openai
 from assets.label.commit_text import CommitText
 from assets.label.taxonomy import Taxonomy, load_taxonomy
 
-PROMPT_TEMPLATE = "p1"
-"""Bump when the wording below changes; the taxonomy's digest is added automatically."""
-
 SYSTEM_PROMPT = """You label commits of machine-learning model repositories: upstream GitHub repositories \
 (training code, scripts, configs) and Hugging Face Hub model repositories (weights, model cards, \
 deployment files). Give each commit exactly one category: the one that best describes what the \
 commit changes, judged from its text and changed files. Texts may be in any language.
 
-Categories (key: definition):
+Categories (key: definition; example commit titles):
 {categories}
 
 Answer with JSON only, in this form:
@@ -50,13 +48,22 @@ Give one entry for every commit id you are sent and no other ids."""
 
 
 def prompt_version(taxonomy: Taxonomy | None = None) -> str:
-    """Stored with every LLM label and part of the cache key: template version + taxonomy digest."""
+    """Stored with every LLM label and part of the cache key: a hash of everything sent besides the
+    commits (the system prompt and the response schema; the commits are covered by their content
+    hash). Derived, not bumped by hand, so it changes exactly when what the model is asked changes:
+    a new wording re-labels, a new rules regex or weight (never sent) does not."""
     tax = taxonomy or load_taxonomy()
-    return f"{PROMPT_TEMPLATE}-{tax.digest}"
+    sent = system_prompt(tax) + json.dumps(response_format(tax), sort_keys=True)
+    return "p-" + hashlib.sha256(sent.encode()).hexdigest()[:12]
 
 
 def system_prompt(taxonomy: Taxonomy) -> str:
-    lines = [f"- {c.key}: {c.definition}" for c in taxonomy.categories]
+    """The instructions with each category's definition and examples (the examples anchor the
+    definitions on real-looking commits, the few-shot signal the taxonomy carries them for)."""
+    lines = []
+    for c in taxonomy.categories:
+        examples = f" E.g. {', '.join(json.dumps(e, ensure_ascii=False) for e in c.examples)}" if c.examples else ""
+        lines.append(f"- {c.key}: {c.definition}{examples}")
     return SYSTEM_PROMPT.format(categories="\n".join(lines))
 
 

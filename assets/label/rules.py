@@ -7,8 +7,8 @@ category listed first. Paths weigh more than words because the taxonomy classifi
 changes, and the files say that even when the message is empty, generic ("Update") or not in
 English. A commit with no signal at all gets the platform's most frequent category in the paper
 (RQ1: model structure on GitHub, external documentation on the Hub) with confidence 0, and a merge
-with nothing of its own is project metadata: both say so in the rationale, so they can be told
-apart from real matches.
+with nothing of its own gets the merge fallback (project metadata): all three are taxonomy.json's
+``fallback`` block, and say so in the rationale, so they can be told apart from real matches.
 """
 
 from __future__ import annotations
@@ -17,9 +17,6 @@ from dataclasses import dataclass
 
 from assets.label.commit_text import CommitText
 from assets.label.taxonomy import Taxonomy, load_taxonomy
-
-RULES_MAX_FILES = 1000
-"""Paths scored per commit: a commit touching thousands of files is judged on its first thousand."""
 
 TITLE_HIT, BODY_HIT, PATH_SHARE = 1.0, 0.5, 1.5
 
@@ -40,9 +37,8 @@ def rules_version(taxonomy: Taxonomy | None = None) -> str:
 def label_commit(commit: CommitText, taxonomy: Taxonomy | None = None) -> RuleLabel:
     """Label one commit by the taxonomy's patterns (pure; microseconds per commit)."""
     tax = taxonomy or load_taxonomy()
-    text = commit.text
-    title, _, body = text.partition("\n")
-    paths = commit.paths[:RULES_MAX_FILES]
+    title, _, body = commit.shown_text.partition("\n")  # what the content hash covers, so one hash, one label
+    paths = commit.shown_paths
     scores: list[tuple[float, str, str]] = []
     for cat in tax.categories:
         score, why = 0.0, []
@@ -62,7 +58,7 @@ def label_commit(commit: CommitText, taxonomy: Taxonomy | None = None) -> RuleLa
             scores.append((score * cat.weight, cat.key, "+".join(why)))
     if not scores:
         if commit.is_merge:
-            return RuleLabel("project_metadata", 0.0, "merge commit with no content of its own")
+            return RuleLabel(tax.fallback["merge"], 0.0, "merge commit with no content of its own")
         fallback = tax.fallback[commit.platform]
         return RuleLabel(fallback, 0.0, f"no rule matched; the {commit.platform} default (paper RQ1 mode)")
     order = {key: i for i, key in enumerate(tax.keys)}

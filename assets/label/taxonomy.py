@@ -17,11 +17,14 @@ from functools import cache
 from pathlib import Path
 
 TAXONOMY_PATH = Path(__file__).with_name("taxonomy.json")
+FALLBACK_KEYS = ("github", "hub", "merge")
+"""The ``fallback`` block: a category per platform when no rule matches, and one for a merge with nothing of its own."""
 
 
 @dataclass(frozen=True)
 class Category:
-    """One change type: its key (stored in the warehouse), name, definition and rule signals."""
+    """One change type: its key (stored in the warehouse), name, definition, examples (shown to the LLM)
+    and rule signals."""
 
     key: str
     name: str
@@ -49,9 +52,8 @@ def _union(patterns: tuple[re.Pattern[str], ...]) -> re.Pattern[str] | None:
 @dataclass(frozen=True)
 class Taxonomy:
     version: str
-    source: str
     categories: tuple[Category, ...]
-    fallback: dict[str, str]  # platform -> category when no rule matches (the paper's RQ1 mode)
+    fallback: dict[str, str]  # FALLBACK_KEYS -> category when no rule matches (platforms: the paper's RQ1 mode)
     digest: str  # changes whenever the file does: part of every cache key
 
     @property
@@ -72,7 +74,7 @@ def _compile(patterns: list[str], where: str) -> tuple[re.Pattern[str], ...]:
 
 
 def parse_taxonomy(text: str) -> Taxonomy:
-    """Parse and validate taxonomy JSON text (unique keys, a fallback per platform that exists)."""
+    """Parse and validate taxonomy JSON text (unique keys, an existing fallback category per FALLBACK_KEYS entry)."""
     data = json.loads(text)
     categories = tuple(
         Category(
@@ -91,10 +93,11 @@ def parse_taxonomy(text: str) -> Taxonomy:
         raise ValueError(f"{TAXONOMY_PATH.name}: duplicate category keys in {keys}")
     fallback = dict(data["fallback"])
     unknown = {p: k for p, k in fallback.items() if k not in keys}
-    if unknown or set(fallback) != {"github", "hub"}:
-        raise ValueError(f"{TAXONOMY_PATH.name}: fallback must name a category for github and hub, got {fallback}")
+    if unknown or set(fallback) != set(FALLBACK_KEYS):
+        raise ValueError(f"{TAXONOMY_PATH.name}: fallback must name a category for each of {', '.join(FALLBACK_KEYS)}, "
+                         f"got {fallback}")
     digest = hashlib.sha256(text.encode()).hexdigest()[:10]
-    return Taxonomy(data["version"], data["source"], categories, fallback, digest)
+    return Taxonomy(data["version"], categories, fallback, digest)
 
 
 @cache

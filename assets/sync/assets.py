@@ -127,7 +127,7 @@ def sql_table_asset(
 
 
 rq1_categories = sql_table_asset(
-    "sync_rq1_categories", [["raw", "commits"], ["core", "labelled_commits"]],
+    "sync_rq1_categories", [["raw", "commits"], ["core", "labelled_commits"], ["core", "llm_labelled_commits"]],
     "RQ1 (arXiv:2508.10157): share of commits per change category on GitHub and on the Hub.",
 )
 rq2_patterns = sql_table_asset(

@@ -98,8 +98,9 @@ def compute_pairs(
     pairs = pairs.select(PAIR_COLUMNS).unique(["family_key", "hub_repo"])
 
     github = pairs.filter(pl.col("github_repo").is_not_null()).join(
-        kept.filter(pl.col("platform") == "github"), on="family_key"
-    ).select("family_key", "hub_repo", "platform", "repo", "sha", "at")
+        kept.filter(pl.col("platform") == "github"),
+        left_on=["family_key", "github_repo"], right_on=["family_key", "repo"],
+    ).select("family_key", "hub_repo", "platform", pl.col("github_repo").alias("repo"), "sha", "at")
     hub = pairs.join(
         kept.filter(pl.col("platform") == "hub"), left_on=["family_key", "hub_repo"], right_on=["family_key", "repo"]
     ).select("family_key", "hub_repo", "platform", pl.col("hub_repo").alias("repo"), "sha", "at")
@@ -139,8 +140,9 @@ def compute_pairs(
     )
 
     n_dropped = pairs.join(
-        dropped.filter(pl.col("platform") == "github").group_by("family_key").agg(pl.col("n_dropped").sum()),
-        on="family_key", how="left",
+        dropped.filter(pl.col("platform") == "github").select("family_key", pl.col("repo").alias("github_repo"),
+                                                                "n_dropped"),
+        on=["family_key", "github_repo"], how="left",
     ).join(
         dropped.filter(pl.col("platform") == "hub").select("family_key", pl.col("repo").alias("hub_repo"),
                                                              pl.col("n_dropped").alias("_hub_dropped")),

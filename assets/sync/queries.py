@@ -1,7 +1,8 @@
 """Running the study's user-facing SQL (``sql/queries/*.sql``) exactly as a user would.
 
-Each ``out.sync_*`` table is the result of the file of the same name, so the SQL someone runs
-with the duckdb CLI is the SQL the asset ran. Parameters are DuckDB session variables
+Each ``out.sync_*`` table but ``out.sync_rq3_tests`` (a chi-square test, computed by scipy in
+``statistics.py``) is the result of the file of the same name, so the SQL someone runs with the
+duckdb CLI is the SQL the asset ran. Parameters are DuckDB session variables
 (``set variable x = ...``; read in the file with ``getvariable('x')``), which the CLI sets the
 same way.
 """

@@ -35,11 +35,13 @@ def read_table(path: Path) -> pl.DataFrame:
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"replay file {path} does not exist")
-    if path.suffix.lower() == ".parquet":
-        return pl.read_parquet(path)
-    if path.suffix.lower() == ".csv":
-        return pl.read_csv(path, infer_schema_length=None)
-    raise ValueError(f"replay file {path}: expected .csv or .parquet")
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".parquet"):
+        raise ValueError(f"replay file {path}: expected .csv or .parquet")
+    try:
+        return pl.read_parquet(path) if suffix == ".parquet" else pl.read_csv(path, infer_schema_length=None)
+    except pl.exceptions.PolarsError as error:  # polars' message names neither the file nor the option that failed
+        raise ValueError(f"replay file {path}: cannot be read: {str(error).splitlines()[0]}") from error
 
 
 def _check(frame: pl.DataFrame, required: list[str], path: Path) -> None:
@@ -53,6 +55,14 @@ def _check(frame: pl.DataFrame, required: list[str], path: Path) -> None:
         bad = sorted(set(frame["platform"].unique().to_list()) - {"github", "hub"})
         if bad:
             raise ValueError(f"replay file {path}: platform must be 'github' or 'hub', found {bad}")
+
+
+def _check_unique(frame: pl.DataFrame, key: list[str], path: Path) -> None:
+    """Repeated keys would violate the target table's primary key inside the transaction, where the
+    error could no longer name the file; refuse them here."""
+    dupes = frame.filter(pl.struct(key).is_duplicated())
+    if dupes.height:
+        raise ValueError(f"replay file {path}: {dupes.height} rows repeat a ({', '.join(key)})")
 
 
 def _columns(warehouse: Warehouse, table: str) -> list[str]:
@@ -75,9 +85,7 @@ def prepare(
     commits = commits.select([c for c in commits.columns if c in known])
     if "fetched_at" not in commits.columns:
         commits = commits.with_columns(pl.lit(now).alias("fetched_at"))
-    dupes = commits.filter(pl.struct(COMMIT_REQUIRED).is_duplicated())
-    if dupes.height:
-        raise ValueError(f"replay file {commits_path}: {dupes.height} rows repeat a (family_key, platform, repo, sha)")
+    _check_unique(commits, COMMIT_REQUIRED, commits_path)
 
     labels = pl.DataFrame(schema={c: pl.String for c in LABEL_REQUIRED})
     if labels_path is not None:
@@ -89,6 +97,7 @@ def prepare(
             raise ValueError(f"replay file {labels_path}: unknown categories {unknown} (see core.taxonomy)")
         if "labeller" not in labels.columns:
             labels = labels.with_columns(pl.lit("replay").alias("labeller"))
+        _check_unique(labels, [*COMMIT_REQUIRED, "labeller"], labels_path)
         labels = labels.select(
             [c for c in labels.columns if c in _columns(warehouse, "core.labelled_commits")]
         ).with_columns(pl.lit("labelled").alias("status"), pl.lit(now).alias("labelled_at"))
@@ -97,6 +106,7 @@ def prepare(
         families = read_table(families_path)
         _check(families, FAMILY_REQUIRED, families_path)
         families = families.select(FAMILY_REQUIRED)
+        _check_unique(families, ["family_key"], families_path)
     else:
         families = commits.filter(pl.col("platform") == "github").group_by("family_key").agg(
             pl.col("repo").unique().alias("repos")
@@ -138,7 +148,8 @@ def replay(
             for table in ("core.families", "core.variants", "raw.commits", "core.labelled_commits"):
                 insert_frame(con, table, frames[table])
     except Exception as error:
-        raise ValueError(f"replay of {commits_path} failed, nothing was written: {error}") from error
+        files = ", ".join(str(p) for p in (commits_path, labels_path, families_path) if p is not None)
+        raise ValueError(f"replay of {files} failed, nothing was written: {error}") from error
     return keys
 
 

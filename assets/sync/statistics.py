@@ -9,25 +9,26 @@ row or column has no expected count.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import polars as pl
 from scipy.stats import chi2_contingency
+from scipy.stats.contingency import association
 
 UNKNOWN = "unknown"
-TEST_COLUMNS = ["dimension", "n_pairs", "n_groups", "n_patterns", "chi2", "dof", "p_value", "cramers_v", "reason"]
+TEST_SCHEMA = {"dimension": pl.String, "n_pairs": pl.Int64, "n_groups": pl.Int32, "n_patterns": pl.Int32,
+               "chi2": pl.Float64, "dof": pl.Int32, "p_value": pl.Float64, "cramers_v": pl.Float64, "reason": pl.String}
+"""The columns of ``out.sync_rq3_tests``."""
 
 
 def contingency(groups: pl.DataFrame, dimension: str) -> tuple[list[str], list[str], np.ndarray]:
     """(group labels, patterns, counts) for one dimension of the long-format group table."""
     rows = groups.filter((pl.col("dimension") == dimension) & (pl.col("grp") != UNKNOWN) & (pl.col("n_pairs") > 0))
-    labels = rows.select("grp", "grp_order").unique().sort("grp_order", "grp")["grp"].to_list()
-    patterns = sorted(rows["pattern"].unique().to_list())
-    table = np.zeros((len(labels), len(patterns)), dtype=np.int64)
-    for grp, pattern, n in rows.select("grp", "pattern", "n_pairs").iter_rows():
-        table[labels.index(grp), patterns.index(pattern)] += n
-    return labels, patterns, table
+    if rows.is_empty():
+        return [], [], np.zeros((0, 0), dtype=np.int64)
+    wide = rows.pivot(on="pattern", index=["grp_order", "grp"], values="n_pairs", aggregate_function="sum",
+                      sort_columns=True).sort("grp_order", "grp").fill_null(0)
+    patterns = wide.columns[2:]
+    return wide["grp"].to_list(), patterns, wide.select(patterns).to_numpy().astype(np.int64)
 
 
 def chi_square_tests(groups: pl.DataFrame) -> pl.DataFrame:
@@ -36,15 +37,13 @@ def chi_square_tests(groups: pl.DataFrame) -> pl.DataFrame:
     for dimension in sorted(groups["dimension"].unique().to_list()):
         labels, patterns, table = contingency(groups, dimension)
         n = int(table.sum())
-        record = dict(dimension=dimension, n_pairs=n, n_groups=len(labels), n_patterns=len(patterns),
-                      chi2=None, dof=None, p_value=None, cramers_v=None, reason=None)
+        record = dict.fromkeys(TEST_SCHEMA) | dict(dimension=dimension, n_pairs=n, n_groups=len(labels),
+                                                  n_patterns=len(patterns))
         if len(labels) < 2 or len(patterns) < 2:
             record["reason"] = f"needs at least 2 groups and 2 patterns with pairs (has {len(labels)} and {len(patterns)})"
         else:
             result = chi2_contingency(table, correction=False)
             record.update(chi2=float(result.statistic), dof=int(result.dof), p_value=float(result.pvalue),
-                          cramers_v=math.sqrt(result.statistic / (n * (min(table.shape) - 1))))
+                          cramers_v=float(association(table, method="cramer", correction=False)))
         records.append(record)
-    schema = {"dimension": pl.String, "n_pairs": pl.Int64, "n_groups": pl.Int32, "n_patterns": pl.Int32,
-              "chi2": pl.Float64, "dof": pl.Int32, "p_value": pl.Float64, "cramers_v": pl.Float64, "reason": pl.String}
-    return pl.DataFrame(records, schema=schema)
+    return pl.DataFrame(records, schema=TEST_SCHEMA)

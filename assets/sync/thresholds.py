@@ -55,7 +55,7 @@ class GroupThresholds:
     contributors: tuple[int, int] = (2, 10)
 
     def sql_variables(self) -> dict[str, int]:
-        """The values as the ``getvariable`` names used by ``sql/queries/rq3_groups.sql``."""
+        """The values as the ``getvariable`` names used by ``sql/queries/sync_rq3_groups.sql``."""
         return {
             "age_mid_days": self.age_days[0],
             "age_high_days": self.age_days[1],

@@ -54,9 +54,9 @@ comment on view main.sync_rq3_tests is 'RQ3: statistical tests between groups.';
 create or replace view main.sync_rq3_jaccard as select * from out.sync_rq3_jaccard;
 comment on view main.sync_rq3_jaccard is 'RQ3: Jaccard similarity of category sets between platforms.';
 create or replace view main.sync_rq3_patterns as select * from out.sync_rq3_patterns;
-comment on view main.sync_rq3_patterns is 'RQ3: category make-up per pattern.';
+comment on view main.sync_rq3_patterns is 'RQ3: per pattern, its pairs and their average lag, category-set Jaccard, contributors and age.';
 create or replace view main.sync_family_report as select * from out.sync_family_report;
-comment on view main.sync_family_report is 'One row per family: its pairs, patterns and lags at a glance.';
+comment on view main.sync_family_report is 'Both timelines side by side: one row per pair and UTC day with activity, commits and categories per platform, shared or isolated.';
 
 -- Gems: candidates, evaluation and the leaderboard.
 create or replace view main.base_models as select * from core.base_models;

@@ -11,6 +11,7 @@ import polars as pl
 from assets.label.assets import labelled_commits
 from assets.label.commit_text import MAX_MESSAGE_CHARS, MAX_PATHS, commit_text
 from assets.label.rules import label_commit
+from assets.label.taxonomy import TAXONOMY_PATH, parse_taxonomy
 from tests.label.conftest import FAMILY, commit_row
 
 
@@ -40,6 +41,28 @@ def test_merges_are_judged_by_what_they_merge():
     assert merged.category == "preprocessing"
     bare = label("github", "Merge branch 'main' of github.com:org/repo", parents=["a", "b"])
     assert bare.category == "project_metadata" and "merge" in bare.rationale
+    remote = commit_text({"platform": "github", "title": "Merge remote-tracking branch 'origin/fix-tokenizer'",
+                          "parents": ["a", "b"]})
+    assert remote.text == "fix tokenizer" and label_commit(remote).category == "preprocessing"
+
+
+def test_the_merge_fallback_is_read_from_the_taxonomy():
+    data = json.loads(TAXONOMY_PATH.read_text())
+    data["fallback"]["merge"] = "code_quality"
+    bare = commit_text({"platform": "github", "title": "Merge branch 'main'", "parents": ["a", "b"]})
+    assert label_commit(bare, parse_taxonomy(json.dumps(data))).category == "code_quality"
+
+
+def test_rules_read_exactly_what_the_llm_is_shown():
+    """Text past MAX_MESSAGE_CHARS (outside the content hash) and paths past MAX_PATHS (only counted
+    for the LLM) are unseen by both labellers."""
+    short = {"platform": "github", "title": "Update", "message": "x " * (MAX_MESSAGE_CHARS // 2),
+             "files": [f"src/f{i}.txt" for i in range(MAX_PATHS)]}
+    long_text = dict(short, message=short["message"] + "fix the tokenizer")
+    assert commit_text(long_text).content_hash == commit_text(short).content_hash
+    more_paths = dict(short, files=[*short["files"], "requirements.txt"])
+    for variant in (long_text, more_paths):
+        assert label_commit(commit_text(variant)) == label_commit(commit_text(short))
 
 
 def test_huge_inputs_are_bounded_and_fast():

@@ -11,7 +11,8 @@ import pytest
 from assets.label.agreement import cohen_kappa, confusion_markdown
 from assets.label.assets import kappa_meets_threshold, label_agreement
 from assets.label.gold import load_gold
-from assets.label.llm import response_format, system_prompt
+from assets.label import llm
+from assets.label.llm import prompt_version, response_format, system_prompt
 from assets.label.taxonomy import TAXONOMY_PATH, load_taxonomy, parse_taxonomy
 from orchestration.resources import LLMResource
 
@@ -26,6 +27,7 @@ def test_taxonomy_has_15_categories_read_by_prompt_schema_and_warehouse(warehous
     ] == list(tax.keys)
     prompt = system_prompt(tax)
     assert all(f"- {c.key}: {c.definition}" in prompt for c in tax.categories)
+    assert all(json.dumps(e, ensure_ascii=False) in prompt for c in tax.categories for e in c.examples)
 
 
 def test_bad_taxonomy_file_is_a_clear_error():
@@ -37,6 +39,33 @@ def test_bad_taxonomy_file_is_a_clear_error():
     data["fallback"]["hub"] = "docs"
     with pytest.raises(ValueError, match="fallback"):
         parse_taxonomy(json.dumps(data))
+    data = json.loads(TAXONOMY_PATH.read_text())
+    del data["fallback"]["merge"]
+    with pytest.raises(ValueError, match="fallback must name a category for each of github, hub, merge"):
+        parse_taxonomy(json.dumps(data))
+
+
+def _edited_taxonomy(edit) -> object:
+    data = json.loads(TAXONOMY_PATH.read_text())
+    edit(data)
+    return parse_taxonomy(json.dumps(data))
+
+
+def test_prompt_version_changes_exactly_when_what_is_sent_changes(monkeypatch):
+    base = prompt_version(load_taxonomy())
+    # never sent to the LLM: rules patterns, weights and the fallback block
+    unsent = _edited_taxonomy(lambda d: d["categories"][0].update(message_patterns=["\\bnew\\b"], weight=2.0))
+    assert prompt_version(unsent) == base
+    assert prompt_version(_edited_taxonomy(lambda d: d["fallback"].update(hub="bug_fix"))) == base
+    # sent: a definition, an example, the instructions, the response schema
+    assert prompt_version(_edited_taxonomy(lambda d: d["categories"][0].update(definition="Other."))) != base
+    assert prompt_version(_edited_taxonomy(lambda d: d["categories"][0]["examples"].append("x"))) != base
+    with monkeypatch.context() as m:
+        m.setattr(llm, "SYSTEM_PROMPT", llm.SYSTEM_PROMPT + " Be brief.")
+        assert prompt_version(load_taxonomy()) != base
+    with monkeypatch.context() as m:
+        m.setattr(llm, "response_format", lambda tax: {"type": "json_object"})
+        assert prompt_version(load_taxonomy()) != base
 
 
 def test_kappa_hand_computed_two_classes():
@@ -128,3 +157,12 @@ def test_agreement_fails_without_replacing_when_the_llm_is_down(instance, wareho
     assert not result.success
     labellers = set(warehouse.query("select distinct labeller from core.gold_predictions")["labeller"])
     assert labellers == {"rules"}
+
+
+@pytest.mark.parametrize(("row", "problem"), [("g2,hub,bug_fix", "expected 6 fields, got fewer"),
+                                              ("g2,hub,bug_fix,Fix,,,extra", "expected 6 fields, got more")])
+def test_gold_row_with_missing_or_extra_fields_names_file_and_line(tmp_path: Path, row: str, problem: str):
+    bad = tmp_path / "gold.csv"
+    bad.write_text(f"gold_id,platform,category,title,message,files\n{row}\n")
+    with pytest.raises(ValueError, match=rf"gold.csv, line 2: {problem}"):
+        load_gold(bad)

@@ -196,3 +196,18 @@ def test_a_github_repo_shared_by_hundreds_of_variants():
 
 def test_a_family_with_a_single_variant(classify):
     assert classify([0], [0])["pattern"] == "Frequent synchronization"
+
+
+def test_only_the_familys_own_github_repo_is_paired():
+    """A family may hold commits of a second GitHub repository (a replay families file allows it);
+    only ``core.families.github_repo`` is the pair's upstream, and a sha both repositories share
+    must not give the timeline two rows with one key."""
+    other = "owner/fork"
+    rows = commit_rows("f", "github", GH, [0, 10]) + commit_rows("f", "hub", "org/a", [1, 11])
+    rows += commit_rows("f", "github", other, [0, 50, 100])  # shas github0, github1 repeat GH's
+    rows.append(dict(rows[-1], sha="undated", committed_at=None, authored_at=None))
+    out, timeline = compute_pairs(_pairs("org/a"), commits_frame(rows), EMPTY_LABELS, SyncThresholds(), NOW)
+    row = out.row(0, named=True)
+    assert row["n_github_commits"] == 2 and row["n_dropped"] == 0
+    assert set(timeline.filter(pl.col("platform") == "github")["repo"]) == {GH}
+    assert not timeline.select("family_key", "hub_repo", "platform", "sha").is_duplicated().any()  # the primary key

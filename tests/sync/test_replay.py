@@ -77,3 +77,33 @@ def test_cli_prints_the_families(warehouse: Warehouse, tmp_path: Path, capsys, m
     commits, labels = _write(tmp_path)
     main(["--commits", str(commits), "--labels", str(labels), "--db", warehouse.database])
     assert capsys.readouterr().out.strip() == "cahya__bert"
+
+
+def test_unreadable_file_is_rejected_naming_it(warehouse: Warehouse, tmp_path: Path):
+    commits, _ = _write(tmp_path)
+    broken = tmp_path / "broken.csv"
+    broken.write_text('family_key,platform,repo,sha\nf,hub,o/m,"a\n')
+    with pytest.raises(ValueError, match="broken.csv: cannot be read"):
+        replay(warehouse, broken)
+    with pytest.raises(ValueError, match="broken.csv: cannot be read"):
+        replay(warehouse, commits, broken)
+
+
+def test_repeated_label_rows_are_blamed_on_the_labels_file(warehouse: Warehouse, tmp_path: Path):
+    commits, labels = _write(tmp_path)
+    repeated = tmp_path / "labels_repeated.csv"
+    frame = pl.read_csv(labels)
+    pl.concat([frame, frame.head(1)]).write_csv(repeated)
+    with pytest.raises(ValueError, match=r"labels_repeated.csv: 2 rows repeat a \(family_key, platform, repo, sha, "
+                                         r"labeller\)"):
+        replay(warehouse, commits, repeated)
+    assert warehouse.query("select count(*) as n from raw.commits")["n"].item() == 0
+
+
+def test_repeated_families_are_blamed_on_the_families_file(warehouse: Warehouse, tmp_path: Path):
+    commits, _ = _write(tmp_path)
+    families = tmp_path / "families.csv"
+    pl.DataFrame({"family_key": ["cahya__bert"] * 2, "github_repo": ["cahya/bert-code", "cahya/other"]}
+                 ).write_csv(families)
+    with pytest.raises(ValueError, match=r"families.csv: 2 rows repeat a \(family_key\)"):
+        replay(warehouse, commits, families_path=families)

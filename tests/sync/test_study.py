@@ -161,3 +161,9 @@ def test_chi_square_ignores_unknown_groups_and_reports_degenerate_tables():
     assert row["n_pairs"] == 15 and row["dof"] == 2
     single = chi_square_tests(_groups([[3, 4]], "contributors")).row(0, named=True)
     assert single["chi2"] is None and "at least 2 groups" in single["reason"]
+
+
+def test_rq1_reads_llm_labels_so_depends_on_them():
+    """core.commit_labels prefers LLM labels: new ones must mark the RQ1 table stale."""
+    [rq1] = [a for a in SYNC_ASSETS if a.key == dg.AssetKey(["out", "sync_rq1_categories"])]
+    assert {dg.AssetKey(["core", "labelled_commits"]), dg.AssetKey(["core", "llm_labelled_commits"])} <= rq1.dependency_keys
