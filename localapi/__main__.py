@@ -1,6 +1,7 @@
 """Run the local API server standalone: ``python -m localapi --data DIR --port N``.
 
-Builds the bundled sample into DIR first when DIR holds none (``--no-sample`` to skip), prints the
+Builds the bundled sample into DIR first when DIR is empty or holds an older sample (a folder with
+other files is refused: ``--no-sample`` serves it as it is), prints the
 environment variables that point the real clients at it, and serves until interrupted.
 """
 
@@ -22,7 +23,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-sample", action="store_true", help="serve DIR as it is")
     args = parser.parse_args(argv)
     if not args.no_sample:
-        build_sample(args.data)
+        try:
+            build_sample(args.data)
+        except FileExistsError as exc:
+            parser.error(str(exc))
     api = LocalAPI(args.data)
     api.start(args.host, args.port)
     print(f"serving {args.data} at {api.base_url}")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from assets.ingest.gitlog import decode  # the same decoding as the ingest stage's reader
 
-_FIELDS = "%H%x00%P%x00%an%x00%ae%x00%at%x00%aI%x00%cn%x00%ce%x00%ct%x00%cI%x00%B"
+_FIELDS = "%H%x00%P%x00%an%x00%ae%x00%at%x00%cn%x00%ce%x00%ct%x00%B"
 
 
 @dataclass(frozen=True)
@@ -24,11 +24,9 @@ class GitCommit:
     author_name: str
     author_email: str
     authored_at: datetime
-    authored_iso: str
     committer_name: str
     committer_email: str
     committed_at: datetime
-    committed_iso: str
     message: str
 
     @property
@@ -68,7 +66,7 @@ def log(git_dir: Path, rev: str, skip: int = 0, limit: int = 30, since: datetime
         record = record.lstrip(b"\n")
         if not record:
             continue
-        f = record.split(b"\x00", 10)
+        f = record.split(b"\x00", 8)
         out.append(
             GitCommit(
                 sha=f[0].decode(),
@@ -76,12 +74,10 @@ def log(git_dir: Path, rev: str, skip: int = 0, limit: int = 30, since: datetime
                 author_name=decode(f[2]),
                 author_email=decode(f[3]),
                 authored_at=datetime.fromtimestamp(int(f[4]), UTC),
-                authored_iso=f[5].decode(),
-                committer_name=decode(f[6]),
-                committer_email=decode(f[7]),
-                committed_at=datetime.fromtimestamp(int(f[8]), UTC),
-                committed_iso=f[9].decode(),
-                message=decode(f[10]).rstrip("\n"),
+                committer_name=decode(f[5]),
+                committer_email=decode(f[6]),
+                committed_at=datetime.fromtimestamp(int(f[7]), UTC),
+                message=decode(f[8]).rstrip("\n"),
             )
         )
     return out

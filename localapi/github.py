@@ -126,7 +126,7 @@ def router(data_dir: Path) -> Router:
         remaining, reset_in = rate.peek()
         used = rate.limit - remaining
         core = {"limit": rate.limit, "remaining": max(remaining, 0), "reset": int(time.time()) + reset_in, "used": used, "resource": "core"}
-        return json_response({"resources": {"core": core}, "rate": core}, **rate_headers(remaining + 1, reset_in))
+        return json_response({"resources": {"core": core}, "rate": core}, **rate_headers(remaining, reset_in))
 
     @repo_route(r"", "github.repo")
     def get_repo(req: Request, owner: str, repo: str) -> Response:

@@ -1,7 +1,8 @@
 """Ingest assets: family discovery (unpartitioned) and commit histories (one partition per family).
 
 Thin wrappers: the logic lives in ``discovery``, ``gitlog`` and ``history`` beside this file. Both
-read from the warehouse, close the connection, talk to the platforms, then write in one go.
+read from the warehouse, close the connection, talk to the platforms, then write: discovery in one
+transaction, commits in two (new commits appended, then the repository states; see ``history``).
 """
 
 import os
@@ -12,7 +13,7 @@ import dagster as dg
 import polars as pl
 from pydantic import Field
 
-from assets.ingest import discovery, history
+from assets.ingest import discovery, history, remote
 from orchestration.partitions import FAMILIES
 from orchestration.resources import GitHubResource, HubResource
 from orchestration.warehouse import ROOT, Warehouse, table_preview
@@ -33,7 +34,15 @@ def mirror_root(configured: str | None) -> Path:
 
 
 REMOTE_RETRY = dg.RetryPolicy(max_retries=3, delay=30, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
-"""Transient failures (server errors, cut connections, a rate limit far from its reset) retry later."""
+"""Transient failures (server errors, cut connections) retry later."""
+UNKNOWN_RESET_S = 900
+"""Wait before retrying a step whose rate limit did not say when it resets."""
+
+
+def retry_after_reset(exc: remote.RateLimited) -> dg.RetryRequested:
+    """A rate limit far from its reset: retry the step once the limit has reset (not on the policy's clock)."""
+    wait = exc.wait_s if exc.wait_s is not None else UNKNOWN_RESET_S
+    return dg.RetryRequested(max_retries=REMOTE_RETRY.max_retries, seconds_to_wait=wait)
 
 
 class DiscoveryConfig(dg.Config):
@@ -69,10 +78,13 @@ def discover_families(
     previous = warehouse.query("select family_key, first_seen from core.families")
     api = hub.api()
     models = []
-    for model in discovery.scan_hub(api, config.pipeline_tags, config.min_downloads, config.max_models_per_tag):
-        links, chosen, issue = discovery.card_links(api, model)
-        models.append(discovery.model_row(model, links, chosen, issue, at))
-    repos, missing = discovery.resolve_github(github.client(), [m["github_repo"] for m in models if m["github_repo"]], at)
+    try:
+        for model in discovery.scan_hub(api, config.pipeline_tags, config.min_downloads, config.max_models_per_tag):
+            links, chosen, issue = discovery.card_links(api, model)
+            models.append(discovery.model_row(model, links, chosen, issue, at))
+        repos, missing = discovery.resolve_github(github.client(), [m["github_repo"] for m in models if m["github_repo"]], at)
+    except remote.RateLimited as exc:
+        raise retry_after_reset(exc) from exc
     tables = discovery.build_tables(models, repos, missing, previous, at)
     manual = warehouse.query("select family_key, github_repo, hub_variants from core.manual_families")
     tables = discovery.with_manual_families(tables, manual, previous, at)
@@ -111,7 +123,10 @@ def commits(
         family = history.load_family(warehouse, context.partition_key)
     except ValueError as exc:  # a missing family is not transient: retrying cannot help
         raise dg.Failure(str(exc), allow_retries=False) from None
-    histories, errors = history.refresh_family(family, history.remotes(family, hub, github), mirror_root(config.mirror_root), at)
+    try:
+        histories, errors = history.refresh_family(family, history.remotes(family, hub, github), mirror_root(config.mirror_root), at)
+    except remote.RateLimited as exc:
+        raise retry_after_reset(exc) from exc
     added = history.write_family(warehouse, family, histories, at)
     if errors:  # what worked is stored; the step fails so its retry policy fetches the rest later
         raise dg.Failure(f"family {family.family_key}: {len(errors)} repositories failed: " + " | ".join(errors))

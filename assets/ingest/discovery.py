@@ -12,7 +12,6 @@ pure and tested on their own.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -21,16 +20,14 @@ from itertools import islice, takewhile
 from typing import Any
 
 import polars as pl
-from github import Github, UnknownObjectException
+from github import Github, GithubException, UnknownObjectException
 from huggingface_hub import HfApi, hf_hub_url
 from huggingface_hub.hf_api import ModelInfo
-from huggingface_hub.utils import build_hf_headers, get_session
+from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
 
 from assets.ingest.links import choose_repo, github_links
-from assets.ingest.remote import MAX_WAIT_S, RateLimited, call
+from assets.ingest.remote import call, wait_or_raise
 from orchestration.partitions import repo_key
-
-log = logging.getLogger(__name__)
 
 NLP_PIPELINE_TAGS: tuple[str, ...] = (
     "text-generation",
@@ -96,9 +93,10 @@ def readme_text(api: HfApi, repo_id: str) -> str | None:
 
     def get() -> str | None:
         resp = get_session().get(url, headers=build_hf_headers(token=api.token), follow_redirects=True)
-        if resp.status_code >= 500:
-            resp.raise_for_status()
-        return resp.text if resp.status_code == 200 else None
+        if resp.status_code in (401, 403, 404):
+            return None
+        hf_raise_for_status(resp)  # a 429 or 5xx raises HfHubHTTPError, which call() retries or waits on
+        return resp.text
 
     return call(get, f"README of {repo_id}")
 
@@ -131,9 +129,19 @@ def resolve_github(gh: Github, names: Iterable[str], fetched_at: datetime) -> tu
         except UnknownObjectException:
             missing[name] = f"linked GitHub repository {name} does not exist (or is private)"
             continue
+        except GithubException as exc:  # not a rate limit (call() handles those): access refused or blocked
+            if exc.status not in (403, 451):
+                raise
+            missing[name] = f"linked GitHub repository {name} is not accessible (HTTP {exc.status}: {_message(exc)})"
+            continue
         if not repo.full_name:  # a truncated body parses to an object without fields
             raise RuntimeError(f"GitHub answered an unreadable body for {name}")
-        contributors = call(lambda: repo.get_contributors().totalCount, f"contributors of {repo.full_name}")
+        try:
+            contributors = call(lambda: repo.get_contributors().totalCount, f"contributors of {repo.full_name}")
+        except GithubException as exc:  # GitHub refuses the list of a too large repository with 403
+            if exc.status != 403:
+                raise
+            contributors = None
         rows.append({
             "full_name": repo.full_name,
             "requested_name": name if name.lower() != repo.full_name.lower() else None,
@@ -151,19 +159,15 @@ def resolve_github(gh: Github, names: Iterable[str], fetched_at: datetime) -> tu
     return rows, missing
 
 
+def _message(exc: GithubException) -> str:
+    return str(exc.data.get("message", "")) if isinstance(exc.data, dict) else ""
+
+
 def respect_github_limit(gh: Github, needed: int = 2) -> None:
     """Read the limit GitHub reported in its last answer; wait for a near reset, else fail clearly."""
     remaining, _limit = gh.rate_limiting
-    if remaining >= needed:
-        return
-    wait = max(0.0, gh.rate_limiting_resettime - time.time()) + 1
-    if wait > MAX_WAIT_S:
-        raise RateLimited(
-            f"GitHub rate limit used up ({remaining} left), resets in {wait:.0f}s; "
-            "the step will be retried by its retry policy; GITHUB_TOKEN raises the limit to 5,000/hour"
-        )
-    log.warning("GitHub rate limit nearly used up; waiting %.0fs for the reset", wait)
-    time.sleep(wait)
+    if remaining < needed:
+        wait_or_raise(max(0.0, gh.rate_limiting_resettime - time.time()) + 1, f"GitHub ({remaining} requests left)")
 
 
 def model_row(model: ModelInfo, links: list[str], chosen: str | None, issue: str | None, at: datetime) -> dict[str, Any]:
@@ -206,20 +210,23 @@ def build_tables(models: list[dict[str, Any]], repos: list[dict[str, Any]], miss
     hub_models = pl.DataFrame(models, schema=HUB_MODELS_SCHEMA)
     github_repos = pl.DataFrame(list({r["full_name"]: r for r in repos}.values()), schema=GITHUB_REPOS_SCHEMA)
     variants = hub_models.filter(pl.col("family_key").is_not_null()).select("family_key", "repo_id").sort("family_key", "repo_id")
-    first_seen = dict(zip(previous_families["family_key"], previous_families["first_seen"])) if previous_families.height else {}
     families = (
         hub_models.filter(pl.col("family_key").is_not_null())
         .group_by("family_key")
         .agg(pl.len().cast(pl.Int32).alias("n_variants"), pl.col("downloads").sum().alias("downloads"))
         .join(github_repos.select("family_key", pl.col("full_name").alias("github_repo")), on="family_key")
-        .with_columns(
-            pl.col("family_key").map_elements(lambda k: first_seen.get(k, at), return_dtype=pl.Datetime("us", "UTC")).alias("first_seen")
-        )
+        .with_columns(_first_seen(previous_families, at))
         .select("family_key", "github_repo", "n_variants", "downloads", "first_seen")
         .sort("family_key")
     )
     used = set(families["family_key"])
     return Discovery(hub_models, github_repos.filter(pl.col("family_key").is_in(used)), families, variants)
+
+
+def _first_seen(previous_families: pl.DataFrame, at: datetime) -> pl.Expr:
+    """``first_seen`` of each ``family_key``: from an earlier discovery, else ``at``."""
+    known = dict(zip(previous_families["family_key"], previous_families["first_seen"]))
+    return pl.col("family_key").map_elements(lambda k: known.get(k, at), return_dtype=pl.Datetime("us", "UTC")).alias("first_seen")
 
 
 def with_manual_families(found: Discovery, manual: pl.DataFrame, previous_families: pl.DataFrame, at: datetime) -> Discovery:
@@ -232,12 +239,11 @@ def with_manual_families(found: Discovery, manual: pl.DataFrame, previous_famili
     extra = manual.filter(~pl.col("family_key").is_in(found.families["family_key"].implode()))
     if extra.is_empty():
         return found
-    first_seen = dict(zip(previous_families["family_key"], previous_families["first_seen"])) if previous_families.height else {}
     families = extra.select(
         "family_key", "github_repo",
         pl.col("hub_variants").list.len().cast(pl.Int32).alias("n_variants"),
         pl.lit(None, dtype=pl.Int64).alias("downloads"),
-        pl.col("family_key").map_elements(lambda k: first_seen.get(k, at), return_dtype=pl.Datetime("us", "UTC")).alias("first_seen"),
+        _first_seen(previous_families, at),
     )
     variants = extra.select("family_key", pl.col("hub_variants").alias("repo_id")).explode("repo_id")
     return Discovery(

@@ -17,9 +17,9 @@ import polars as pl
 
 from assets.ingest.gitlog import GitRemote, RepoHistory, refresh_repo
 from assets.ingest.remote import RateLimited, TransientError
-from orchestration.partitions import repo_key
+from orchestration.partitions import FAMILIES, repo_key
 from orchestration.resources import GitHubResource, HubResource
-from orchestration.warehouse import Warehouse
+from orchestration.warehouse import Warehouse, insert_frame
 
 FILE = pl.Struct({"path": pl.String, "change": pl.String, "additions": pl.Int32, "deletions": pl.Int32})
 COMMITS_SCHEMA = {
@@ -63,7 +63,11 @@ def load_family(warehouse: Warehouse, family_key: str) -> FamilyRepos:
     """Read the family's repositories (one short connection); a clear error if discovery lacks it."""
     fam = warehouse.query("select github_repo from core.families where family_key = ?", [family_key])
     if fam.is_empty():
-        raise ValueError(f"family {family_key!r} is not in core.families: materialize discovery first")
+        raise ValueError(
+            f"family {family_key!r} is not in core.families: discovery no longer finds it (or has not run yet). "
+            "Materialize discovery; if the family is gone for good, register it with `hubscope add-family` "
+            f"or delete its partition (DagsterInstance.delete_dynamic_partition({FAMILIES.name!r}, {family_key!r}))"
+        )
     hub = warehouse.query("select repo_id from core.variants where family_key = ? order by repo_id", [family_key])
     states = warehouse.query("select * from raw.repo_state where family_key = ?", [family_key])
     return FamilyRepos(family_key, fam["github_repo"][0], hub["repo_id"].to_list(), states)
@@ -105,9 +109,12 @@ def commit_frame(family_key: str, histories: list[RepoHistory]) -> pl.DataFrame:
 
 def state_frame(family: FamilyRepos, histories: list[RepoHistory], stored_counts: dict[tuple[str, str], int],
                 at: datetime) -> pl.DataFrame:
-    """The family's ``raw.repo_state`` after this run (unchanged repositories keep their row as is)."""
-    rows = [r for r in family.states.to_dicts()
-            if not any(h.platform == r["platform"] and h.repo == r["repo"] and not family.unchanged(h) for h in histories)]
+    """The family's ``raw.repo_state`` after this run (unchanged repositories keep their row as is).
+
+    Rows of repositories no longer among the family's remotes (a renamed or removed variant) are dropped.
+    """
+    kept = {(h.platform, h.repo) for h in histories if family.unchanged(h)}
+    rows = [r for r in family.states.to_dicts() if (r["platform"], r["repo"]) in kept]
     for h in histories:
         if family.unchanged(h):
             continue
@@ -120,8 +127,11 @@ def state_frame(family: FamilyRepos, histories: list[RepoHistory], stored_counts
 
 
 def write_family(warehouse: Warehouse, family: FamilyRepos, histories: list[RepoHistory], at: datetime) -> int:
-    """Append new commits, then replace the family's repo states; returns the commits appended."""
-    if all(family.unchanged(h) for h in histories):
+    """Append new commits, then in one transaction replace the family's repo states and drop the
+    commits of repositories no longer among its remotes; returns the commits appended."""
+    current = {(h.platform, h.repo) for h in histories}
+    stale_states = set(family.states.select("platform", "repo").iter_rows()) - current
+    if not stale_states and all(family.unchanged(h) for h in histories):
         return 0  # an unchanged refresh rewrites nothing
     new = commit_frame(family.family_key, histories)
     added = warehouse.append("raw.commits", new)
@@ -130,5 +140,11 @@ def write_family(warehouse: Warehouse, family: FamilyRepos, histories: list[Repo
         [family.family_key],
     )
     stored = {(r["platform"], r["repo"]): r["n"] for r in counts.to_dicts()}
-    warehouse.replace("raw.repo_state", {"family_key": family.family_key}, state_frame(family, histories, stored, at))
+    states = state_frame(family, histories, stored, at)
+    with warehouse.transaction() as con:
+        for platform, repo in sorted(set(stored) - current):
+            con.execute("delete from raw.commits where family_key = ? and platform = ? and repo = ?",
+                        [family.family_key, platform, repo])
+        con.execute("delete from raw.repo_state where family_key = ?", [family.family_key])
+        insert_frame(con, "raw.repo_state", states)
     return added

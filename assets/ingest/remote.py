@@ -7,7 +7,8 @@ Every REST or git call of the ingest stage goes through :func:`call`, which sort
   again later;
 - *rate limited* (Hub 429, GitHub 403/429 with ``X-RateLimit-Remaining: 0``): the wait is read from
   ``Retry-After`` / ``RateLimit`` / ``X-RateLimit-Reset``; a near reset is waited for, a far one raises
-  :class:`RateLimited` with the time left and the advice to set a token;
+  :class:`RateLimited` with the time left (``wait_s``) and the advice to set a token, and the asset
+  asks Dagster to retry the step after the reset;
 - anything else (not found, gated, bad request): raised unchanged for the caller to record.
 
 Messages pass through :func:`scrub`, so a token never reaches logs, metadata, tables or exceptions.
@@ -20,12 +21,13 @@ import logging
 import os
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import TypeVar
 
 import httpx2
 from github import GithubException, RateLimitExceededException
 from huggingface_hub.errors import HfHubHTTPError
+from huggingface_hub.utils import parse_ratelimit_headers
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -33,6 +35,10 @@ log = logging.getLogger(__name__)
 SECRET_ENV = ("HF_TOKEN", "GITHUB_TOKEN", "OPENAI_API_KEY")
 MAX_WAIT_S = float(os.environ.get("HUBSCOPE_MAX_RATE_WAIT_S", "90"))
 """Longest wait for a rate-limit reset before failing the step instead (the retry policy takes over)."""
+ATTEMPTS = 3
+"""Tries of one call (transient failures and near rate-limit resets) before giving up."""
+BACKOFF_S = 0.5
+"""First wait between tries after a transient failure; doubled after each."""
 
 
 class TransientError(RuntimeError):
@@ -40,7 +46,14 @@ class TransientError(RuntimeError):
 
 
 class RateLimited(RuntimeError):
-    """A platform's rate limit is used up and resets too far in the future to wait for."""
+    """A platform's rate limit is used up and resets too far in the future to wait for.
+
+    ``wait_s``: seconds until the reset, None when the platform did not say.
+    """
+
+    def __init__(self, message: str, wait_s: float | None = None) -> None:
+        super().__init__(message)
+        self.wait_s = wait_s
 
 
 def scrub(text: str, secrets: Iterable[str | None] = ()) -> str:
@@ -69,12 +82,19 @@ def classify(exc: BaseException) -> tuple[str, float | None]:
     if isinstance(exc, HfHubHTTPError) and exc.response is not None:
         status = exc.response.status_code
         if status == 429:
-            retry_after = exc.response.headers.get("retry-after")
-            return "rate", float(retry_after) if retry_after and retry_after.isdigit() else None
+            return "rate", _hub_wait(exc.response.headers)
         return ("transient", None) if status >= 500 else ("fatal", None)
     if isinstance(exc, (httpx2.TransportError, ConnectionError, TimeoutError)):
         return "transient", None
     return "fatal", None
+
+
+def _hub_wait(headers: Mapping[str, str]) -> float | None:
+    retry_after = headers.get("retry-after")
+    if retry_after and retry_after.isdigit():
+        return float(retry_after)
+    info = parse_ratelimit_headers(headers)
+    return float(info.reset_in_seconds) if info is not None else None
 
 
 def _github_wait(headers: dict[str, str]) -> float | None:
@@ -85,17 +105,24 @@ def _github_wait(headers: dict[str, str]) -> float | None:
     return max(0.0, float(reset) - time.time()) + 1 if reset else None
 
 
-def call(
-    fn: Callable[[], T],
-    what: str,
-    attempts: int = 3,
-    backoff_s: float = 0.5,
-    max_wait_s: float | None = None,
-    secrets: Iterable[str | None] = (),
-) -> T:
+def wait_or_raise(wait: float | None, what: str) -> None:
+    """Sleep until a near rate-limit reset; raise :class:`RateLimited` when it is unknown or too far."""
+    if wait is None or wait > MAX_WAIT_S:
+        left = "unknown" if wait is None else f"{wait:.0f}s"
+        raise RateLimited(
+            f"{what}: rate limit reached (resets in {left}); the step is retried after the reset; "
+            "a token (HF_TOKEN / GITHUB_TOKEN) raises the limit",
+            wait,
+        )
+    log.warning("%s: rate limited, waiting %.0fs for the reset", what, wait)
+    time.sleep(wait)
+
+
+def call(fn: Callable[[], T], what: str, secrets: Iterable[str | None] = ()) -> T:
     """``fn()`` with the retry and rate-limit rules above; ``what`` names the call in errors."""
-    max_wait = MAX_WAIT_S if max_wait_s is None else max_wait_s
-    for attempt in range(1, attempts + 1):
+    attempt = 0
+    while True:
+        attempt += 1
         try:
             return fn()
         except Exception as exc:  # sorted below; anything unrecognised is re-raised as is
@@ -104,17 +131,11 @@ def call(
                 raise
             detail = scrub(f"{type(exc).__name__}: {exc}", secrets)[:500]
             if kind == "rate":
-                if wait is None or wait > max_wait:
-                    left = "unknown" if wait is None else f"{wait:.0f}s"
-                    raise RateLimited(
-                        f"{what}: rate limit reached (resets in {left}); the step will be retried by its "
-                        "retry policy; a token (HF_TOKEN / GITHUB_TOKEN) raises the limit"
-                    ) from None
-                log.warning("%s: rate limited, waiting %.0fs for the reset", what, wait)
-                time.sleep(wait)
+                if attempt == ATTEMPTS:
+                    raise RateLimited(f"{what}: still rate limited after {ATTEMPTS} tries", wait) from None
+                wait_or_raise(wait, what)
                 continue
-            if attempt == attempts:
-                raise TransientError(f"{what}: failed {attempts} times, last: {detail}") from None
+            if attempt == ATTEMPTS:
+                raise TransientError(f"{what}: failed {ATTEMPTS} times, last: {detail}") from None
             log.warning("%s: attempt %d failed (%s), retrying", what, attempt, detail)
-            time.sleep(backoff_s * 2 ** (attempt - 1))
-    raise TransientError(f"{what}: still rate limited after {attempts} waits")
+            time.sleep(BACKOFF_S * 2 ** (attempt - 1))

@@ -88,11 +88,20 @@ _TASKS = ["GLUE", "SuperGLUE", "XNLI", "SQuAD", "MMLU", "HellaSwag", "summarizat
 
 
 def build_sample(data_dir: Path | str, force: bool = False, spec: SampleSpec = SAMPLE) -> Path:
-    """Build (or reuse, when it is current) the sample under ``data_dir``; returns the folder."""
+    """Build (or reuse, when it is current) the sample under ``data_dir``; returns the folder.
+
+    Only an empty (or missing) folder or an earlier sample (``SAMPLE_VERSION`` present) is written:
+    a hand-made data dir is refused rather than overwritten.
+    """
     data_dir = Path(data_dir)
     marker = data_dir / "SAMPLE_VERSION"
     if not force and marker.exists() and marker.read_text().strip() == SAMPLE_VERSION:
         return data_dir
+    if not marker.exists() and data_dir.is_dir() and any(data_dir.iterdir()):
+        raise FileExistsError(
+            f"{data_dir} is not empty and holds no sample (no SAMPLE_VERSION): refusing to overwrite it; "
+            "serve it as it is with `python -m localapi --no-sample`, or choose an empty folder"
+        )
     for sub in ("hub/models", "github", "git"):
         shutil.rmtree(data_dir / sub, ignore_errors=True)
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -110,7 +119,6 @@ def build_sample(data_dir: Path | str, force: bool = False, spec: SampleSpec = S
         "github_renamed": renamed,
         "hub_tokens": [SAMPLE_HUB_TOKEN],
         "rate_limits": {"hub": {"limit": 1000, "window_s": 300}, "github": {"limit": 5000, "window_s": 3600}},
-        "families": [{"shape": f.shape, "github": f.github.full_name, "hub": [m.repo_id for m in f.hub]} for f in spec.families],
     }
     (data_dir / "states.json").write_text(json.dumps(states, indent=2))
     marker.write_text(SAMPLE_VERSION + "\n")

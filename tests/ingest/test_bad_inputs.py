@@ -103,7 +103,9 @@ def test_rate_limited_git_fails_the_step_with_a_clear_message_and_writes_nothing
     before = fresh.warehouse.query("select count(*) from raw.commits").item()
     fresh.api.inject(route="git.github.info_refs", status=429, times=1, headers={"Retry-After": "3600"})
     error = fresh.call_commits("qwerty-ai__tinyqwerty")
-    assert isinstance(error, RateLimited) and "rate limit" in str(error) and "qwerty-ai/tinyqwerty" in str(error)
+    assert isinstance(error, dg.RetryRequested)  # after the reset, not on the retry policy's clock
+    cause = error.__cause__
+    assert isinstance(cause, RateLimited) and "rate limit" in str(cause) and "qwerty-ai/tinyqwerty" in str(cause)
     assert fresh.warehouse.query("select count(*) from raw.commits").item() == before
 
 
@@ -173,7 +175,9 @@ def test_github_rate_limit_far_from_reset_fails_discovery_clearly(fresh):
     fresh.api.inject(route="github.repo", status=403, times=1, body={"message": "API rate limit exceeded for 127.0.0.1."},
                      headers={"X-RateLimit-Remaining": "0", "X-RateLimit-Limit": "60", "X-RateLimit-Reset": reset})
     error = fresh.call_discovery()
-    assert isinstance(error, RateLimited) and "resets in" in str(error) and "GITHUB_TOKEN" in str(error)
+    assert isinstance(error, dg.RetryRequested) and 3500 < error.seconds_to_wait <= 3601
+    cause = error.__cause__
+    assert isinstance(cause, RateLimited) and "resets in" in str(cause) and "GITHUB_TOKEN" in str(cause)
     assert fresh.warehouse.query("select * from raw.github_repos order by full_name").equals(before)
 
 
