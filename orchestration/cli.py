@@ -70,28 +70,49 @@ def _load() -> tuple[object, object]:
 
 def _run(args: argparse.Namespace) -> int:
     from orchestration.partitions import BASE_MODELS, FAMILIES
-    from orchestration.runner import plan_selection, register_families, resolve_partition_keys, run_plan
-    from orchestration.snapshot import refresh_snapshot
+    from orchestration.runner import partitions_of, plan_selection, register_families, resolve_partition_keys, run_plan
+    from orchestration.sensors import WarehouseBusy
 
     instance, defs = _load()
-    partitions = BASE_MODELS if args.base_model else FAMILIES if (args.family or args.command == "backfill") else None
     given = args.base_model or args.family
+    partitions = BASE_MODELS if args.base_model else FAMILIES if args.family else None
+    if partitions is None and args.command == "backfill":
+        partitions = partitions_of(defs, args.select) if args.select else FAMILIES
     every = args.command == "backfill" and (getattr(args, "all", False) or not given)
     with instance:
         keys = resolve_partition_keys(instance, partitions, given, every) if partitions else []
         plan = plan_selection(defs, args.select, partitions, keys)
         failed = run_plan(defs, instance, plan)
         database = defs.resources["warehouse"].database
-        added = register_families(instance, database)
+        try:
+            added = register_families(instance, database)
+        except WarehouseBusy as exc:
+            added = []
+            print(f"warehouse busy: new families not registered (the discovery sensor will): {exc}", file=sys.stderr)
     if added:
         print(f"{len(added)} new family partition(s): {', '.join(added)}")
     if Path(database).exists():
-        info = refresh_snapshot(database)
-        print(f"snapshot for SQL: {info.path} ({info.tables} tables)")
+        _snapshot(database)
     if failed:
         print(f"{len(failed)} run(s) failed: {', '.join(failed)}; see the UI's Runs page (hubscope ui)", file=sys.stderr)
         return 1
     return 0
+
+
+def _snapshot(database: str) -> bool:
+    """Refresh the analysts' copy; a writer holding the file past the wait is reported, not raised."""
+    import duckdb
+
+    from orchestration.snapshot import refresh_snapshot
+
+    try:
+        info = refresh_snapshot(database)
+    except duckdb.IOException as exc:
+        print(f"warehouse busy: snapshot not refreshed (the next successful run refreshes it): {exc}", file=sys.stderr)
+        return False
+    print(f"snapshot for SQL: {info.path} ({info.tables} tables in {info.seconds:.2f}s)\n"
+          f"query it: .venv/bin/duckdb -readonly {info.path}")
+    return True
 
 
 def _add_family(args: argparse.Namespace) -> int:
@@ -160,13 +181,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command in ("materialize", "backfill"):
             return _run(args)
         if args.command == "snapshot":
-            from orchestration.snapshot import refresh_snapshot
-
             _, defs = _load()
-            info = refresh_snapshot(defs.resources["warehouse"].database)
-            print(f"{info.path}: {info.tables} tables in {info.seconds:.2f}s\n"
-                  f"query it: .venv/bin/duckdb -readonly {info.path}")
-            return 0
+            return 0 if _snapshot(defs.resources["warehouse"].database) else 1
     except (ValueError, FileNotFoundError) as exc:
         print(f"hubscope {args.command}: {exc}", file=sys.stderr)
         return 2

@@ -2,12 +2,12 @@
 
 1. builds the sample into ``data/localapi`` (reused when current) and starts the local API server
    in-process; points the real clients at it (``HF_ENDPOINT``, ``GITHUB_API_URL``,
-   ``GITHUB_SERVER_URL``);
-2. uses ``data/dagster_home`` as ``DAGSTER_HOME`` (with the project's ``dagster.yaml``), so the runs
-   show in ``make ui`` afterwards;
-3. materializes discovery, adds the family partitions, then every asset partitioned by ``families``
-   for each family (selected from the asset graph, so later stages' assets join without edits here),
-   then every unpartitioned asset downstream of those;
+   ``GITHUB_SERVER_URL``, ``OPENAI_BASE_URL``), so nothing reaches a real service or spends tokens;
+2. uses the instance in ``DAGSTER_HOME`` (default ``data/dagster_home``, given the project's
+   ``dagster.yaml`` when it has none), so the runs show in ``make ui`` afterwards;
+3. materializes discovery, adds the family partitions, then what ``hubscope backfill`` runs by
+   default: every asset partitioned by ``families`` except those tagged ``hubscope/cost: llm``, for
+   each family, then the unpartitioned assets downstream of those;
 4. runs :data:`EXTRA_STEPS` (label agreement with the gold set; the gems stage's tiny model family)
    and prints a summary.
 """
@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -23,12 +22,9 @@ from pathlib import Path
 
 import dagster as dg
 
+from orchestration.runner import execute, plan_selection, prepare_home, register_families, run_plan
 from orchestration.snapshot import refresh_snapshot
 from orchestration.warehouse import ROOT
-
-
-QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
-"""Demo runs log warnings and errors only; the full logs are in the instance (``make ui``)."""
 
 
 @dataclass
@@ -43,19 +39,16 @@ class DemoContext:
 
     def run(self, name: str, selection: dg.AssetSelection, partition_key: str | None = None,
             config: dict | None = None, tags: dict[str, str] | None = None) -> bool:
-        """Materialize ``selection`` in-process into the demo's instance; print which steps failed."""
-        job = dg.define_asset_job(name, selection=selection, config={**QUIET, **(config or {})}, tags=tags)
-        resolved = dg.Definitions.merge(self.defs, dg.Definitions(jobs=[job])).resolve_job_def(name)
-        result = resolved.execute_in_process(instance=self.instance, partition_key=partition_key, raise_on_error=False)
-        if not result.success:
-            failed = [e.step_key for e in result.all_events if e.is_step_failure]
-            print(f"  ! {name}{f' [{partition_key}]' if partition_key else ''} failed in {', '.join(failed)}")
+        """Materialize ``selection`` in-process into the demo's instance, with progress; a failure is recorded as ``name``."""
+        keys = selection.resolve(self.defs.resolve_asset_graph())
+        ok = execute(self.defs, self.instance, keys, partition_key, tags={"hubscope/trigger": "demo", **(tags or {})}, config=config)
+        if not ok:
             self.failures.append(name)
-        return result.success
+        return ok
 
 
 def _agreement_step(ctx: DemoContext) -> str | None:
-    """The labelling stage's agreement with the shipped gold set (rules labeller offline), with its check."""
+    """The labelling stage's agreement with the shipped gold set (rules, and the LLM labeller via the local server), with its check."""
     from assets.label.assets import kappa_table
     from orchestration.warehouse import Warehouse
 
@@ -78,14 +71,6 @@ EXTRA_STEPS: list[Callable[[DemoContext], str | None]] = [_agreement_step, _gems
 """Steps run after the family assets, in order; each may return a line for the summary."""
 
 
-def _prepare_environment(data: Path) -> Path:
-    home = data / "dagster_home"
-    home.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(ROOT / "dagster.yaml", home / "dagster.yaml")
-    os.environ["DAGSTER_HOME"] = str(home)
-    return home
-
-
 def run_demo(data: Path | None = None, steps: Sequence[Callable[[DemoContext], str | None]] = EXTRA_STEPS) -> int:
     """Run the offline demo; returns a process exit code (0 when every step succeeded)."""
     from localapi.sample import build_sample
@@ -97,10 +82,11 @@ def run_demo(data: Path | None = None, steps: Sequence[Callable[[DemoContext], s
     api = LocalAPI(sample)
     api.start()
     try:
-        os.environ.update(HF_ENDPOINT=api.hf_endpoint, GITHUB_API_URL=api.github_api, GITHUB_SERVER_URL=api.github_git)
+        os.environ.update(HF_ENDPOINT=api.hf_endpoint, GITHUB_API_URL=api.github_api, GITHUB_SERVER_URL=api.github_git,
+                          OPENAI_BASE_URL=api.openai_base)
         os.environ.setdefault("HUBSCOPE_DB", str(data / "hubscope.duckdb"))
         os.environ.setdefault("HUBSCOPE_GIT_CACHE", str(data / "git"))
-        _prepare_environment(data)
+        prepare_home()
         from assets.ingest.assets import DISCOVERY_KEYS
         from orchestration.definitions import build_definitions
         from orchestration.partitions import FAMILIES
@@ -114,30 +100,18 @@ def run_demo(data: Path | None = None, steps: Sequence[Callable[[DemoContext], s
             ctx = DemoContext(instance, defs, api, database)
             print("discovering model families ...")
             ctx.run("demo_discovery", dg.AssetSelection.assets(*DISCOVERY_KEYS))
-            families = _family_keys(database)
-            instance.add_dynamic_partitions(FAMILIES.name, families)
-            graph = defs.resolve_asset_graph()
-            per_family = [k for k in graph.get_all_asset_keys() if graph.get(k).partitions_def == FAMILIES]
-            for key in families:
-                print(f"family {key}: {len(per_family)} assets ...")
-                ctx.run("demo_family", dg.AssetSelection.assets(*per_family), key)
-            after = [k for k in dg.AssetSelection.assets(*per_family).downstream().resolve(graph)
-                     if graph.get(k).partitions_def is None]
-            if after:
-                print(f"study tables: {len(after)} assets ...")
-                ctx.run("demo_study", dg.AssetSelection.assets(*after))
+            register_families(instance, database)
+            families = sorted(instance.get_dynamic_partitions(FAMILIES.name))
+            plan = plan_selection(defs, None, FAMILIES, families)
+            print(f"{len(families)} families: {len(plan.partitioned)} assets each (none that spends LLM tokens), "
+                  f"then {len(plan.unpartitioned)} study tables ...")
+            ctx.failures += run_plan(defs, instance, plan)
             extra = [line for step in steps if (line := step(ctx))]
         snapshot = refresh_snapshot(database).path
         _summary(database, snapshot, time.time() - started, extra)
         return 1 if ctx.failures else 0
     finally:
         api.stop()
-
-
-def _family_keys(database: str) -> list[str]:
-    from orchestration.warehouse import Warehouse
-
-    return Warehouse(database=database).query("select family_key from core.families order by 1")["family_key"].to_list()
 
 
 def _summary(database: str, snapshot: Path, seconds: float, extra: list[str]) -> None:

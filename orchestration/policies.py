@@ -9,7 +9,7 @@ be read, reviewed and changed here:
   never runs by itself, whatever its stage says: tokens are spent on demand only.
 - **sync** per-family pairs follow new labels (``eager``); the study tables (unpartitioned, read
   across all families) follow any family's update without waiting for every family to exist.
-- **gems** evaluation (GPU) runs on demand or from its slow schedule; the leaderboard follows it.
+- **gems** evaluation (GPU) runs on demand only (there is no schedule); the leaderboard follows it.
 
 Every asset gets a ``hubscope/automation`` tag naming its policy, so the UI can filter by it.
 """

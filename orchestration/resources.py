@@ -41,9 +41,9 @@ class GitHubResource(dg.ConfigurableResource):
         default=0.25, description="PyGithub's pause between requests (GitHub's advice against secondary limits); 0 for a local server."
     )
 
-    def client(self, per_page: int = 100, retries: int = 3) -> Github:
+    def client(self) -> Github:
         auth = Auth.Token(self.token) if self.token else None
-        return Github(base_url=self.api_url, auth=auth, per_page=per_page, retry=retries,
+        return Github(base_url=self.api_url, auth=auth, per_page=100, retry=3,
                       seconds_between_requests=self.seconds_between_requests)
 
     def git_url(self, full_name: str) -> str:

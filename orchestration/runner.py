@@ -25,9 +25,9 @@ import dagster as dg
 import polars as pl
 
 from orchestration.partitions import FAMILIES, repo_key
+from orchestration.policies import COST_TAG
 from orchestration.warehouse import ROOT, Warehouse
 
-COST_TAG = "hubscope/cost"
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 """Dagster's console logger prints every event at DEBUG; the progress lines replace it."""
 
@@ -127,20 +127,14 @@ def plan_selection(
     """
     graph = defs.resolve_asset_graph()
     if selection:
-        try:
-            chosen = dg.AssetSelection.from_string(selection).resolve(graph)
-        except Exception as exc:  # the parser raises several types; name the input either way
-            raise ValueError(f"cannot read asset selection {selection!r}: {exc}") from None
-        if not chosen:
-            raise ValueError(f"asset selection {selection!r} matches no asset")
+        chosen = _resolve(graph, selection)
     else:
         if partitions is None:
             raise ValueError("give --select, or --family/--base-model to run everything for those partitions")
         own = {n.key for n in graph.asset_nodes if n.partitions_def == partitions and n.tags.get(COST_TAG) != "llm"}
         down = dg.AssetSelection.assets(*own).downstream().resolve(graph) if own else set()
         chosen = own | {k for k in down if graph.get(k).partitions_def is None and graph.get(k).tags.get(COST_TAG) != "llm"}
-    # Assets computed together (a multi-asset that cannot be split) run together.
-    chosen = {k for key in chosen for k in graph.get_execution_set_asset_and_check_keys(key) if isinstance(k, dg.AssetKey)}
+    chosen = _with_execution_sets(graph, chosen)
     part = sorted((k for k in chosen if graph.get(k).partitions_def is not None), key=lambda k: k.to_user_string())
     other = sorted((k for k in chosen if graph.get(k).partitions_def is None), key=lambda k: k.to_user_string())
     defs_of = {graph.get(k).partitions_def for k in part}
@@ -150,12 +144,35 @@ def plan_selection(
         wanted = next(iter(defs_of))
         if partitions is None or partitions != wanted:
             flag = "--family" if wanted == FAMILIES else "--base-model"
-            raise ValueError(f"selection {selection!r} is partitioned by {wanted.name}: give {flag} KEY (or --all)")
+            raise ValueError(f"selection {selection!r} is partitioned by {wanted.name}: give {flag} KEY")
         if not keys:
             raise ValueError(f"no {wanted.name} partition given")
     upstream = dg.AssetSelection.assets(*part).upstream().resolve(graph) if part else set()
     first = [k for k in other if k in upstream]
     return Plan(part, list(keys) if part else [], [k for k in other if k not in upstream], partitions, first)
+
+
+def _resolve(graph, selection: str) -> set[dg.AssetKey]:
+    try:
+        chosen = dg.AssetSelection.from_string(selection).resolve(graph)
+    except Exception as exc:  # the parser raises several types; name the input either way
+        raise ValueError(f"cannot read asset selection {selection!r}: {exc}") from None
+    if not chosen:
+        raise ValueError(f"asset selection {selection!r} matches no asset")
+    return chosen
+
+
+def _with_execution_sets(graph, keys: set[dg.AssetKey]) -> set[dg.AssetKey]:
+    """Assets computed together (a multi-asset that cannot be split) run together."""
+    return {k for key in keys for k in graph.get_execution_set_asset_and_check_keys(key) if isinstance(k, dg.AssetKey)}
+
+
+def partitions_of(defs: dg.Definitions, selection: str) -> dg.DynamicPartitionsDefinition | None:
+    """The one partition set of the assets ``selection`` names (what a backfill of it runs over);
+    None when they are unpartitioned or mix sets (:func:`plan_selection` then says which)."""
+    graph = defs.resolve_asset_graph()
+    found = {graph.get(k).partitions_def for k in _with_execution_sets(graph, _resolve(graph, selection))} - {None}
+    return next(iter(found)) if len(found) == 1 else None
 
 
 def resolve_partition_keys(instance: dg.DagsterInstance, partitions: dg.DynamicPartitionsDefinition, keys: Sequence[str], all_keys: bool) -> list[str]:
@@ -226,9 +243,13 @@ def execute(
     assets: Iterable[dg.AssetKey],
     partition_key: str | None = None,
     tags: dict[str, str] | None = None,
+    config: dict | None = None,
     out: TextIO = sys.stdout,
 ) -> bool:
-    """Run ``assets`` (one partition or none) in this process, printing progress; True on success."""
+    """Run ``assets`` (one partition or none) in this process, printing progress; True on success.
+
+    ``tags`` are added to the run's; ``config`` is run config (e.g. ``{"ops": {...}}``).
+    """
     keys = list(assets)
     name = "hubscope_cli"
     job = dg.define_asset_job(name, selection=dg.AssetSelection.assets(*keys))
@@ -247,7 +268,7 @@ def execute(
     try:
         result = resolved.execute_in_process(
             instance=instance, partition_key=partition_key, raise_on_error=False, run_id=run_id,
-            run_config=QUIET,
+            run_config={**QUIET, **(config or {})},
             tags={"hubscope/warehouse": "write", "hubscope/trigger": "cli", **(tags or {})},
         )
     finally:

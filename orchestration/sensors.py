@@ -19,7 +19,7 @@ import duckdb
 from assets.ingest.assets import FAMILIES_KEY
 from orchestration.jobs import discovery_job, ingest_job
 from orchestration.partitions import FAMILIES
-from orchestration.warehouse import Warehouse
+from orchestration.warehouse import Warehouse, is_local_file
 
 DISCOVERY_MAX_AGE = timedelta(days=1)
 
@@ -30,7 +30,7 @@ class WarehouseBusy(RuntimeError):
 
 def read_family_keys(database: str) -> list[str]:
     """The keys in ``core.families``; empty when the warehouse or table does not exist yet."""
-    if database != ":memory:" and not Path(database).exists():
+    if is_local_file(database) and not Path(database).exists():
         return []
     try:
         con = duckdb.connect(database, read_only=True)
@@ -49,8 +49,6 @@ class Tick:
     """What one sensor tick decides (pure, so it is tested without a daemon)."""
 
     new_keys: list[str]
-    run_discovery: bool
-    discovery_run_key: str | None = None
     run_requests: list[dg.RunRequest] = field(default_factory=list)
 
 
@@ -58,10 +56,9 @@ def plan_tick(families: list[str], known: set[str], last_discovery: datetime | N
     new = sorted(set(families) - known)
     stale = last_discovery is None or now - last_discovery > DISCOVERY_MAX_AGE
     requests = [dg.RunRequest(job_name=ingest_job.name, partition_key=k, run_key=f"first-{k}") for k in new]
-    run_key = f"discovery-{now:%Y-%m-%d}" if stale else None
     if stale:
-        requests.insert(0, dg.RunRequest(job_name=discovery_job.name, run_key=run_key))
-    return Tick(new, stale, run_key, requests)
+        requests.insert(0, dg.RunRequest(job_name=discovery_job.name, run_key=f"discovery-{now:%Y-%m-%d}"))
+    return Tick(new, requests)
 
 
 @dg.sensor(

@@ -37,7 +37,6 @@ LOCK_WAIT_S = 45.0
 class SnapshotInfo:
     path: Path
     tables: int
-    rows: int
     seconds: float
 
 
@@ -90,13 +89,11 @@ def refresh_snapshot(database: str | os.PathLike[str], target: Path | None = Non
         con.execute(f"attach {_quote(tmp)} as snap (storage_version '{SNAPSHOT_STORAGE_VERSION}')")
         con.execute("copy from database live to snap")
         con.execute("detach live")  # release the live file before anything else
-        counts = con.execute(
-            "select count(*), coalesce(sum(estimated_size), 0) from duckdb_tables() where database_name = 'snap'"
-        ).fetchone()
+        (tables,) = con.execute("select count(*) from duckdb_tables() where database_name = 'snap'").fetchone()
         con.execute(
             "create or replace table snap.main.snapshot_info as "
             "select ?::timestamptz as refreshed_at, ? as source, ?::int as tables",
-            [datetime.now(UTC), str(live), counts[0] if counts else 0],
+            [datetime.now(UTC), str(live), tables],
         )
         con.execute("detach snap")
     except BaseException:
@@ -105,8 +102,7 @@ def refresh_snapshot(database: str | os.PathLike[str], target: Path | None = Non
         raise
     con.close()
     os.replace(tmp, target)
-    tables, rows = (int(counts[0]), int(counts[1])) if counts else (0, 0)
-    return SnapshotInfo(target, tables, rows, time.perf_counter() - started)
+    return SnapshotInfo(target, int(tables), time.perf_counter() - started)
 
 
 @dg.run_status_sensor(

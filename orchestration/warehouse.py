@@ -13,6 +13,7 @@ waits on the network, an LLM or a GPU.
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
@@ -29,6 +30,12 @@ from pydantic import Field
 ROOT = Path(__file__).resolve().parents[1]
 SQL_DIR = ROOT / "sql"
 DEFAULT_DB = os.environ.get("HUBSCOPE_DB", str(ROOT / "data" / "hubscope.duckdb"))
+
+
+def is_local_file(database: str) -> bool:
+    """Whether ``database`` is a file path, not ``:memory:`` or a URL-style name (``md:hubscope``, ``s3://...``)."""
+    return database != ":memory:" and not re.match(r"[a-z][a-z0-9+.-]*:", database, re.IGNORECASE)
+
 
 _applied: set[str] = set()
 _applied_lock = threading.Lock()
@@ -61,7 +68,7 @@ class Warehouse(DuckDBResource):
     @contextmanager
     def get_connection(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:  # type: ignore[override]
         """A connection that is always closed, retried while another process holds the lock."""
-        if self.database != ":memory:":
+        if is_local_file(self.database):
             Path(self.database).parent.mkdir(parents=True, exist_ok=True)
             if not Path(self.database).exists():  # deleted and made anew in this process: schema again
                 with _applied_lock:
@@ -86,9 +93,13 @@ class Warehouse(DuckDBResource):
             apply_schema(con)
             _applied.add(self.database)
 
-    def query(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> pl.DataFrame:
-        """Run one read and return it as a polars frame (the connection is closed before returning)."""
-        with self.get_connection() as con:
+    def query(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None, read_only: bool = False) -> pl.DataFrame:
+        """Run one read and return it as a polars frame (the connection is closed before returning).
+
+        ``read_only`` opens the file without the write lock (it must exist and have its schema):
+        other readers may share it, a writer in another process waits for it.
+        """
+        with self.get_connection(read_only=read_only) as con:
             return con.sql(sql, params=params or None).pl()
 
     @contextmanager
@@ -125,18 +136,20 @@ class Warehouse(DuckDBResource):
         if frame.is_empty():
             return 0
         with self.transaction() as con:
-            insert_frame(con, table, frame, on_conflict="do nothing")
-        return frame.height
+            return insert_frame(con, table, frame, on_conflict="do nothing")
 
 
-def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, on_conflict: str = "") -> None:
-    """Insert a frame into a table by column name inside the caller's transaction (empty: no-op)."""
+def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, on_conflict: str = "") -> int:
+    """Insert a frame into a table by column name inside the caller's transaction (empty: no-op).
+
+    Returns the number of rows DuckDB inserted (rows skipped by ``on_conflict do nothing`` not counted).
+    """
     if frame.is_empty():
-        return
+        return 0
     con.register("_hubscope_frame", frame.to_arrow())
     try:
         conflict = f" on conflict {on_conflict}" if on_conflict else ""
-        con.execute(f"insert into {table} by name select * from _hubscope_frame{conflict}")
+        return con.execute(f"insert into {table} by name select * from _hubscope_frame{conflict}").fetchone()[0]
     finally:
         # After a failed insert the transaction is aborted and unregister would raise, hiding the
         # real error (e.g. a constraint violation); the connection is closed right after anyway.

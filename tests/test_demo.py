@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import dagster as dg
 import pytest
 
+from orchestration.definitions import defs
 from orchestration.demo import EXTRA_STEPS, run_demo
-from orchestration.warehouse import Warehouse
+from orchestration.policies import COST_TAG
+from orchestration.warehouse import ROOT, Warehouse
 
-DEMO_ENV = ("HF_ENDPOINT", "GITHUB_API_URL", "GITHUB_SERVER_URL", "HUBSCOPE_DB", "HUBSCOPE_GIT_CACHE", "DAGSTER_HOME")
+DEMO_ENV = ("HF_ENDPOINT", "GITHUB_API_URL", "GITHUB_SERVER_URL", "OPENAI_BASE_URL", "HUBSCOPE_DB", "HUBSCOPE_GIT_CACHE",
+            "DAGSTER_HOME")
+LLM_KEYS = {n.key for n in defs.resolve_asset_graph().asset_nodes if n.tags.get(COST_TAG) == "llm"}
 
 
 def test_offline_demo_fills_every_stage_and_prints_the_summary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
@@ -17,6 +22,12 @@ def test_offline_demo_fills_every_stage_and_prints_the_summary(tmp_path: Path, m
         monkeypatch.setenv(name, "unset-by-test")
     monkeypatch.setenv("HUBSCOPE_DB", str(tmp_path / "hubscope.duckdb"))
     monkeypatch.setenv("HUBSCOPE_GIT_CACHE", str(tmp_path / "git"))
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")  # a user's paid API: the demo must never call it
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    hand_edited = (ROOT / "dagster.yaml").read_text() + "\n# hand-edited: kept\n"
+    (home / "dagster.yaml").write_text(hand_edited)
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
     agreement = [step for step in EXTRA_STEPS if step.__name__ == "_agreement_step"]  # gems: tests/gems
 
     assert run_demo(tmp_path, steps=agreement) == 0
@@ -33,4 +44,7 @@ def test_offline_demo_fills_every_stage_and_prints_the_summary(tmp_path: Path, m
     assert wh.query("select sum(n_pairs) from out.sync_rq2_patterns").item() > 0
     assert "rules on github" in out and "rules on hub" in out  # the agreement step ran and reported kappa
     assert (tmp_path / "hubscope-read.duckdb").is_file() and "hubscope-read.duckdb" in out
-    assert (tmp_path / "dagster_home" / "dagster.yaml").is_file()  # `make ui` opens this instance
+    assert (home / "dagster.yaml").read_text() == hand_edited  # `make ui` opens this instance, config untouched
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        spent = [k.to_user_string() for k in instance.get_asset_keys() if k in LLM_KEYS]
+    assert spent == ["core/label_agreement"], "only the gold-set agreement asks an LLM, and only the local server"

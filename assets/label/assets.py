@@ -238,12 +238,13 @@ class KappaCheckConfig(dg.Config):
 @dg.asset_check(
     asset=label_agreement,
     blocking=False,
+    pool="duckdb",
     description="Cohen's kappa of every labeller against the gold set, per platform, is at least the "
     "threshold; confusion matrices in the metadata. Not blocking: the gold evaluation feeds no asset, "
     "and a weak labeller must be visible, not stop the rules labels the study runs on.",
 )
 def kappa_meets_threshold(config: KappaCheckConfig, warehouse: Warehouse) -> dg.AssetCheckResult:
-    predictions = warehouse.query("select * from core.gold_predictions")
+    predictions = warehouse.query("select * from core.gold_predictions", read_only=True)
     if predictions.is_empty():
         return dg.AssetCheckResult(passed=False, description="no gold predictions: materialize core/label_agreement")
     summary = kappa_table(predictions)

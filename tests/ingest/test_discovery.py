@@ -116,12 +116,20 @@ def test_a_family_added_by_hand_survives_the_next_discovery(fresh):
 
 
 def test_duplicate_commits_check_passes_on_ingest_and_catches_a_repository_stored_under_two_names(fresh):
+    from assets.ingest.assets import COMMITS
     from assets.ingest.checks import no_duplicate_commits
+    from orchestration.partitions import FAMILIES
+    from tests.check_runs import partition_check_passes
 
     wh = fresh.warehouse
-    assert no_duplicate_commits(warehouse=wh).passed
+    family = wh.query("select min(family_key) from raw.commits").item()
+    fresh.instance.add_dynamic_partitions(FAMILIES.name, [family])
+
+    def passes() -> bool:
+        return partition_check_passes(no_duplicate_commits, COMMITS, FAMILIES, wh, fresh.instance, family)
+
+    assert passes()
     with wh.transaction() as con:  # the same history again under a GitHub repository's old name
         con.execute("insert into raw.commits select * replace ('old-name/' || repo as repo) from raw.commits "
-                    "where platform = 'github' and family_key = (select min(family_key) from raw.commits)")
-    result = no_duplicate_commits(warehouse=wh)
-    assert not result.passed and result.metadata["problems"].value == 1
+                    "where platform = 'github' and family_key = ?", [family])
+    assert not passes()

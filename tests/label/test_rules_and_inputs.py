@@ -132,5 +132,5 @@ def test_materialized_partition_passes_the_coverage_check(instance, warehouse, a
     [check] = result.get_asset_check_evaluations()
     assert result.success and check.passed and check.metadata["missing"].value == 0
     add_commits(many_commits(2, start=8))  # ingest added commits the labels have not seen yet
-    direct = every_commit_labelled(warehouse=warehouse)
+    direct = every_commit_labelled(dg.build_asset_check_context(), warehouse=warehouse)
     assert not direct.passed and direct.metadata["missing"].value == 2

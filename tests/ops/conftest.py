@@ -41,6 +41,17 @@ class Home:
         )
 
 
+def require_tool(found: str | None, name: str, package: str) -> str:
+    """``found`` (a system tool's path); when absent, skip naming the Debian package, except on CI
+    (``CI`` set), where .ci/run installs it and its absence is a failure."""
+    if found:
+        return found
+    message = f"{name} not found: install Debian's {package} package (.ci/run does)"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
 def home_env(local_api, root: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HUBSCOPE_", "DAGSTER_"))}
     env.update(

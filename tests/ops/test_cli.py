@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+import subprocess
+import sys
+
 import dagster as dg
 import duckdb
 import pytest
 
+from orchestration import cli, snapshot
 from orchestration.definitions import defs
 from orchestration.partitions import FAMILIES
 from orchestration.runner import add_family, plan_selection, resolve_partition_keys
@@ -92,3 +97,25 @@ def test_every_materialization_reports_row_count_and_preview(cli_home: Home):
                 lacking.append(key.to_user_string())
     # an empty partition (e.g. a family with no commits yet) has nothing to preview
     assert not lacking, f"materializations without dagster/row_count, or rows without a preview: {lacking}"
+
+
+def test_backfill_takes_its_partition_set_from_the_selection(cli_home: Home):
+    # gems assets are partitioned by base model: no --base-model needed, and none is known in this home yet
+    result = cli_home.cli("backfill", "--select", "key:out/gem_leaderboard")
+    assert result.returncode == 2 and "no base_models partitions in this instance yet" in result.stderr, result.stderr
+    with pytest.raises(ValueError, match="give --base-model KEY$"):  # materialize has no --all to point at
+        plan_selection(defs, "key:out/gem_leaderboard", None, [])
+
+
+def test_a_snapshot_blocked_by_a_writer_is_reported_not_raised(warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch, capsys):
+    warehouse.query("select 1")  # the file exists, with its schema
+    writer = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+                               "print('open', flush=True); time.sleep(600)", warehouse.database], stdout=subprocess.PIPE, text=True)
+    monkeypatch.setattr(snapshot, "refresh_snapshot", functools.partial(snapshot.refresh_snapshot, wait_s=0.5))
+    try:
+        assert writer.stdout.readline().strip() == "open"
+        assert cli._snapshot(warehouse.database) is False
+    finally:
+        writer.kill()
+        writer.wait()
+    assert "warehouse busy: snapshot not refreshed" in capsys.readouterr().err

@@ -19,12 +19,12 @@ import pytest
 from assets.label.assets import label_agreement
 from orchestration.resources import LLMResource
 from orchestration.warehouse import ROOT, Warehouse
+from tests.ops.conftest import require_tool
 
 
 def _pg_bin(name: str) -> str:
     found = shutil.which(name) or next(iter(sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True)), None)
-    assert found, f"{name} not found: install Debian's postgresql package (.ci/run does)"
-    return found
+    return require_tool(found, name, "postgresql")
 
 
 def _as_server_user(args: list[str]) -> list[str]:

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from orchestration.warehouse import ROOT
-from tests.ops.conftest import Home
+from tests.ops.conftest import Home, require_tool
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SCREENSHOTS = ROOT / "docs" / "screenshots"
@@ -95,8 +95,13 @@ def ui(cli_home: Home, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str
         assert not leftover, f"Ctrl-C left UI processes running: {leftover}"
 
 
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    """Requested before ``ui``, so a machine without chromium skips before starting the UI."""
+    return require_tool(CHROMIUM, "chromium", "chromium")
+
+
 def _chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    assert CHROMIUM, "chromium is not installed (.ci/run installs Debian's package)"
     profile = tmp_path / f"profile-{time.monotonic_ns()}"
     return subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *args],
                           capture_output=True, text=True, timeout=90)
@@ -107,7 +112,7 @@ def _text(dom: str) -> str:
     return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", dom)))
 
 
-def test_the_asset_graph_and_an_asset_page_show_assets_and_latest_materializations(ui: str, tmp_path: Path):
+def test_the_asset_graph_and_an_asset_page_show_assets_and_latest_materializations(chromium: str, ui: str, tmp_path: Path):
     data = _graphql(ui, """{ assetNodes { assetKey { path } groupName owners { ... on TeamAssetOwner { team } }
         assetMaterializations(limit: 1) { timestamp metadataEntries { label ... on IntMetadataEntry { intValue } } } } }""")
     nodes = {"/".join(n["assetKey"]["path"]): n for n in data["assetNodes"]}

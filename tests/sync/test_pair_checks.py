@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import dagster as dg
 import polars as pl
 
 from assets.sync.checks import every_pair_has_pattern
@@ -25,16 +26,16 @@ def setup(warehouse, variants: list[str], pairs: list[dict]) -> None:
 def test_passes_when_every_variant_has_a_pattern_or_reason(warehouse):
     name = warehouse.query("select name from core.sync_patterns order by position limit 1")["name"][0]
     setup(warehouse, ["a/x", "a/y"], [pair("a/x", "ok", name), pair("a/y", "excluded", None, "no Hub commits")])
-    assert every_pair_has_pattern(warehouse=warehouse).passed
+    assert every_pair_has_pattern(dg.build_asset_check_context(), warehouse=warehouse).passed
 
 
 def test_fails_on_a_variant_without_a_pair_row(warehouse):
     name = warehouse.query("select name from core.sync_patterns order by position limit 1")["name"][0]
     setup(warehouse, ["a/x", "a/missing"], [pair("a/x", "ok", name)])
-    result = every_pair_has_pattern(warehouse=warehouse)
+    result = every_pair_has_pattern(dg.build_asset_check_context(), warehouse=warehouse)
     assert not result.passed and result.metadata["problems"].value == 1
 
 
 def test_fails_on_an_exclusion_without_reason(warehouse):
     setup(warehouse, ["a/x"], [pair("a/x", "excluded", None, "")])
-    assert not every_pair_has_pattern(warehouse=warehouse).passed
+    assert not every_pair_has_pattern(dg.build_asset_check_context(), warehouse=warehouse).passed
