@@ -35,8 +35,16 @@ GROUP_OWNERS: Mapping[str, tuple[str, ...]] = {
 ON_DEMAND_KINDS = frozenset({"pytorch"})
 """Kinds whose assets need an accelerator: never materialized by automation."""
 
-EAGER = dg.AutomationCondition.eager()
-"""Run a partition when its upstream partition has new data (and nothing upstream is running)."""
+LLM_ASSETS = dg.AssetSelection.tag(COST_TAG, "llm")
+
+EAGER = dg.AutomationCondition.eager().replace(
+    "any_deps_missing", dg.AutomationCondition.any_deps_missing().ignore(LLM_ASSETS)
+)
+"""Run a partition when its upstream partition has new data (and nothing upstream is running).
+
+Unlike Dagster's plain ``eager``, a never-materialized LLM asset upstream does not hold it back:
+those run on demand only, so the sync pairs (which read LLM labels where they exist) follow the
+rules labels until LLM labels land, and follow those when they do."""
 
 STUDY = (
     dg.AutomationCondition.any_deps_updated().ignore(dg.AssetSelection.groups("ingest")).since_last_handled()

@@ -63,7 +63,7 @@ def _metadata(frame: pl.DataFrame, **extra: object) -> dict[str, object]:
     key=["core", "sync_pairs"],
     partitions_def=FAMILIES,
     deps=[dg.AssetKey(["raw", "commits"]), dg.AssetKey(["core", "labelled_commits"]),
-          dg.AssetKey(["core", "families"]), dg.AssetKey(["core", "variants"])],
+          dg.AssetKey(["core", "llm_labelled_commits"]), dg.AssetKey(["core", "families"]), dg.AssetKey(["core", "variants"])],
     group_name=GROUP,
     kinds=KINDS,
     pool="duckdb",

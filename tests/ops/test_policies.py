@@ -90,3 +90,22 @@ def test_new_commits_flow_to_rules_labels_then_pairs_then_study_tables(family_in
     assert {"out/sync_rq1_categories", "out/sync_rq2_patterns"} <= study
     assert not study & {"core/labelled_commits", "core/sync_pairs"}, "handled updates are not requested twice"
     assert not any(k.startswith(("out/gem", "core/gem")) for k in study)
+
+
+def test_pairs_follow_llm_labels_when_they_land_but_never_wait_for_them(family_instance: dg.DagsterInstance):
+    """Pairs read LLM labels where they exist (core.commit_labels), so they depend on them; LLM labels
+    run on demand only, so their absence must not hold the pairs back."""
+    pairs, llm = dg.AssetKey(["core", "sync_pairs"]), dg.AssetKey(["core", "llm_labelled_commits"])
+    assert llm in GRAPH.get(pairs).parent_keys
+    first = dg.evaluate_automation_conditions(defs=defs, instance=family_instance)
+    for key in (RAW_COMMITS, dg.AssetKey(["core", "labelled_commits"])):
+        family_instance.report_runless_asset_event(dg.AssetMaterialization(key, partition="fam-a"))
+    second = dg.evaluate_automation_conditions(defs=defs, instance=family_instance, cursor=first.cursor)
+    assert "fam-a" in _requested(second).get("core/sync_pairs", set())
+    family_instance.report_runless_asset_event(dg.AssetMaterialization(pairs, partition="fam-a"))
+    third = dg.evaluate_automation_conditions(defs=defs, instance=family_instance, cursor=second.cursor)
+    assert "core/sync_pairs" not in _requested(third)
+
+    family_instance.report_runless_asset_event(dg.AssetMaterialization(llm, partition="fam-a"))  # asked for by a user
+    fourth = dg.evaluate_automation_conditions(defs=defs, instance=family_instance, cursor=third.cursor)
+    assert _requested(fourth).get("core/sync_pairs") == {"fam-a"}
