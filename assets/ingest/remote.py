@@ -17,6 +17,7 @@ Messages pass through :func:`scrub`, so a token never reaches logs, metadata, ta
 from __future__ import annotations
 
 import json
+import itertools
 import logging
 import os
 import re
@@ -119,10 +120,12 @@ def wait_or_raise(wait: float | None, what: str) -> None:
 
 
 def call(fn: Callable[[], T], what: str, secrets: Iterable[str | None] = ()) -> T:
-    """``fn()`` with the retry and rate-limit rules above; ``what`` names the call in errors."""
-    attempt = 0
-    while True:
-        attempt += 1
+    """``fn()`` with the retry and rate-limit rules above; ``what`` names the call in errors.
+
+    Waits happen outside the ``except`` block, so a :class:`RateLimited` or :class:`TransientError`
+    raised here carries no chained platform error (the message says what happened, scrubbed).
+    """
+    for attempt in itertools.count(1):
         try:
             return fn()
         except Exception as exc:  # sorted below; anything unrecognised is re-raised as is
@@ -130,12 +133,12 @@ def call(fn: Callable[[], T], what: str, secrets: Iterable[str | None] = ()) -> 
             if kind == "fatal":
                 raise
             detail = scrub(f"{type(exc).__name__}: {exc}", secrets)[:500]
-            if kind == "rate":
-                if attempt == ATTEMPTS:
-                    raise RateLimited(f"{what}: still rate limited after {ATTEMPTS} tries", wait) from None
-                wait_or_raise(wait, what)
-                continue
+        if kind == "rate":
             if attempt == ATTEMPTS:
-                raise TransientError(f"{what}: failed {ATTEMPTS} times, last: {detail}") from None
-            log.warning("%s: attempt %d failed (%s), retrying", what, attempt, detail)
-            time.sleep(BACKOFF_S * 2 ** (attempt - 1))
+                raise RateLimited(f"{what}: still rate limited after {ATTEMPTS} tries", wait)
+            wait_or_raise(wait, what)
+            continue
+        if attempt == ATTEMPTS:
+            raise TransientError(f"{what}: failed {ATTEMPTS} times, last: {detail}")
+        log.warning("%s: attempt %d failed (%s), retrying", what, attempt, detail)
+        time.sleep(BACKOFF_S * 2 ** (attempt - 1))
