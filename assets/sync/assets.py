@@ -1,58 +1,38 @@
-"""The sync stage's assets: thin wrappers around pairs.py, the SQL in sql/queries and statistics.py."""
-
+"""The sync stage's assets: thin wrappers around classify.py, the SQL in sql/queries and statistics.py."""
 
 from collections.abc import Callable
 from dataclasses import asdict, fields
 from datetime import UTC, datetime
+from typing import Literal
 
 import dagster as dg
 import polars as pl
 from pydantic import Field
 
 from assets.sync import plots
-from assets.sync.pairs import compute_pairs
-from assets.sync.queries import refresh_table
-from assets.sync.statistics import chi_square_tests
-from assets.sync.thresholds import GroupThresholds, SyncThresholds
+from assets.sync.classify import ClassifyOptions, classify
+from assets.sync.queries import refresh_table, run_query
+from assets.sync.statistics import goodness_of_fit, handoff_tests, independence_tests, rq1_tests
 from orchestration.partitions import FAMILIES
 from orchestration.warehouse import Warehouse, table_preview
 
 GROUP = "sync"
 KINDS = {"duckdb", "python"}
-_DEFAULTS = SyncThresholds()
-_GROUP_DEFAULTS = GroupThresholds()
+_DEFAULTS = ClassifyOptions()
+FAMILY_TABLES = ("core.sync_families", "core.sync_variants", "core.sync_periods", "core.sync_handoffs")
+"""What one family partition writes, all in one transaction."""
 
 
 class SyncConfig(dg.Config):
-    """RQ2 thresholds (docs/sync.md); defaults are assets/sync/thresholds.py's SyncThresholds."""
+    """The choices the paper leaves open (docs/sync.md); the rules themselves are not configurable."""
 
-    window_days: float = Field(default=_DEFAULTS.window_days, description="Co-change window in days (<=).")
-    together_days: float = Field(default=_DEFAULTS.together_days, description="|lag| <= this: no leader.")
-    long_lag_days: float = Field(default=_DEFAULTS.long_lag_days, description="|lag| > this: long delay.")
-    full_overlap: float = Field(default=_DEFAULTS.full_overlap, description="Span overlap >= this: full.")
-    frequent_share: float = Field(default=_DEFAULTS.frequent_share, description="Co-change share >= this: frequent.")
-    sporadic_share: float = Field(default=_DEFAULTS.sporadic_share, description="Co-change share >= this: sporadic.")
-    future_tolerance_days: float = Field(
-        default=_DEFAULTS.future_tolerance_days, description="Commits dated after fetch + this are dropped."
-    )
+    hub_times: Literal["day", "exact"] = Field(
+        default=_DEFAULTS.hub_times, description="Hub commit times cut to the day (the package's data) or exact.")
+    early_share: float = Field(
+        default=_DEFAULTS.early_share, description="Share of a family's span that is its early history (0..1).")
 
-    def thresholds(self) -> SyncThresholds:
-        return SyncThresholds(**{f.name: getattr(self, f.name) for f in fields(SyncThresholds)})
-
-
-class GroupConfig(dg.Config):
-    """RQ3 group bounds (lower bounds of the 2nd and 3rd group); defaults are GroupThresholds."""
-
-    age_days: list[int] = Field(default=list(_GROUP_DEFAULTS.age_days), description="Variant age in days.")
-    commits: list[int] = Field(default=list(_GROUP_DEFAULTS.commits), description="Commits of the pair.")
-    contributors: list[int] = Field(default=list(_GROUP_DEFAULTS.contributors), description="Upstream contributors.")
-
-    def thresholds(self) -> GroupThresholds:
-        for name in ("age_days", "commits", "contributors"):
-            bounds = getattr(self, name)
-            if len(bounds) != 2 or bounds[0] >= bounds[1]:
-                raise ValueError(f"GroupConfig.{name} needs two increasing bounds, got {bounds}")
-        return GroupThresholds(tuple(self.age_days), tuple(self.commits), tuple(self.contributors))
+    def options(self) -> ClassifyOptions:
+        return ClassifyOptions(hub_times=self.hub_times, early_share=self.early_share)
 
 
 def _metadata(frame: pl.DataFrame, **extra: object) -> dict[str, object]:
@@ -60,65 +40,55 @@ def _metadata(frame: pl.DataFrame, **extra: object) -> dict[str, object]:
 
 
 @dg.asset(
-    key=["core", "sync_pairs"],
+    key=["core", "sync_families"],
     partitions_def=FAMILIES,
-    deps=[dg.AssetKey(["raw", "commits"]), dg.AssetKey(["core", "labelled_commits"]),
-          dg.AssetKey(["core", "llm_labelled_commits"]), dg.AssetKey(["core", "families"]), dg.AssetKey(["core", "variants"])],
+    deps=[dg.AssetKey(["raw", "commits"]), dg.AssetKey(["core", "families"]), dg.AssetKey(["core", "variants"])],
     group_name=GROUP,
     kinds=KINDS,
     pool="duckdb",
     description=(
-        "Per (Hub variant, upstream GitHub repository) pair of one family: lag, synchronization type, "
-        "intensity and one of the 8 patterns of arXiv:2508.10157 RQ2 (core.sync_pairs), with both "
-        "timelines' commits marked shared or isolated (core.sync_timeline). Pairs without commits on a "
-        "side are kept as 'excluded' with the reason."
+        "The study's unit (arXiv:2508.10157, RQ2): the family's upstream GitHub repository against all its "
+        "Hub variants on fortnightly periods -- lag, sync type (CS/PS/VS/AS), intensity (F/S/R), code and "
+        "pattern, also for its early and late history (core.sync_families); per-variant measures "
+        "(core.sync_variants), the periods the rules read (core.sync_periods) and every platform hand-off "
+        "(core.sync_handoffs). A family with commits on one platform only is excluded with the reason."
     ),
 )
-def sync_pairs(context: dg.AssetExecutionContext, config: SyncConfig, warehouse: Warehouse) -> dg.MaterializeResult:
+def sync_families(context: dg.AssetExecutionContext, config: SyncConfig, warehouse: Warehouse) -> dg.MaterializeResult:
     family = context.partition_key
-    with warehouse.get_connection() as con:
-        pairs = con.sql(
-            "select v.family_key, f.github_repo, v.repo_id as hub_repo from core.variants v "
-            "left join core.families f using (family_key) where v.family_key = ?", params=[family]
-        ).pl()
-        commits = con.sql(
-            "select family_key, platform, repo, sha, authored_at, committed_at, fetched_at "
-            "from raw.commits where family_key = ?", params=[family]
-        ).pl()
-        labels = con.sql(
-            "select family_key, platform, repo, sha, category from core.commit_labels where family_key = ?",
-            params=[family],
-        ).pl()
-    rows, timeline = compute_pairs(pairs, commits, labels, config.thresholds(), datetime.now(UTC))
-    warehouse.replace_many({"family_key": family}, {"core.sync_timeline": timeline, "core.sync_pairs": rows})
-    counts = rows.group_by(pl.coalesce("pattern", pl.lit("(excluded)")).alias("pattern")).len().sort("pattern")
+    commits = warehouse.query(
+        "select c.family_key, c.platform, c.repo, c.sha, c.authored_at, c.committed_at, c.fetched_at "
+        "from raw.commits c left join core.families f using (family_key) "
+        "where c.family_key = ? and (c.platform = 'hub' or lower(c.repo) = lower(f.github_repo))",
+        [family],
+    )
+    result = classify(commits, config.options(), datetime.now(UTC),
+                      families=pl.DataFrame({"family_key": [family]}))
+    rows = result.families.with_columns(pl.lit(datetime.now(UTC)).alias("computed_at"))
+    warehouse.replace_many({"family_key": family}, dict(zip(
+        FAMILY_TABLES, (rows, result.variants, result.periods, result.handoffs), strict=True)))
+    row = rows.row(0, named=True)
     extra: dict[str, object] = {
-        "patterns": dg.MetadataValue.json(dict(counts.iter_rows())),
-        "n_excluded": int((rows["status"] == "excluded").sum()),
-        "n_timeline_commits": timeline.height,
-        "thresholds": dg.MetadataValue.json(asdict(config.thresholds())),
+        "status": row["status"],
+        "code": row["code"] or "(excluded)",
+        "pattern": row["pattern"] or f"(excluded: {row['reason']})",
+        "variants": dg.MetadataValue.table(
+            result.variants.select("hub_repo", "n_commits", "n_periods", "n_shared_periods", "longest_shared_run")
+            .to_dicts()) if result.variants.height else "none",
+        "n_handoffs": result.handoffs.height,
+        "options": dg.MetadataValue.json({k: str(v) for k, v in asdict(config.options()).items()}),
     }
-    if timeline.height:
-        extra["timelines"] = dg.MetadataValue.md(plots.family_timelines(timeline, rows, family))
+    if result.periods.height:
+        extra["periods"] = dg.MetadataValue.md(plots.family_periods(result.periods, row))
     return dg.MaterializeResult(metadata=_metadata(rows, **extra))
 
 
-def sql_table_asset(
-    name: str,
-    deps: list[list[str]],
-    description: str,
-    extra: Callable[[pl.DataFrame], dict[str, object]] | None = None,
-) -> dg.AssetsDefinition:
+def sql_table_asset(name: str, deps: list[list[str]], description: str,
+                    extra: Callable[[pl.DataFrame], dict[str, object]] | None = None) -> dg.AssetsDefinition:
     """An ``out/<name>`` asset that fills ``out.<name>`` with ``sql/queries/<name>.sql``."""
 
-    @dg.asset(
-        key=["out", name],
-        deps=[dg.AssetKey(d) for d in deps],
-        group_name=GROUP,
-        kinds=KINDS,
-        pool="duckdb",
-        description=f"{description} Runs sql/queries/{name}.sql.",
-    )
+    @dg.asset(key=["out", name], deps=[dg.AssetKey(d) for d in deps], group_name=GROUP, kinds=KINDS,
+              pool="duckdb", description=f"{description} Runs sql/queries/{name}.sql.")
     def _asset(warehouse: Warehouse) -> dg.MaterializeResult:
         frame = refresh_table(warehouse, f"out.{name}")
         return dg.MaterializeResult(metadata=_metadata(frame, **(extra(frame) if extra else {})))
@@ -126,62 +96,84 @@ def sql_table_asset(
     return _asset
 
 
-rq1_categories = sql_table_asset(
-    "sync_rq1_categories", [["raw", "commits"], ["core", "labelled_commits"], ["core", "llm_labelled_commits"]],
-    "RQ1 (arXiv:2508.10157): share of commits per change category on GitHub and on the Hub.",
-)
+def test_asset(name: str, deps: list[list[str]], description: str,
+               compute: Callable[[Warehouse], pl.DataFrame]) -> dg.AssetsDefinition:
+    """An ``out/<name>`` asset whose rows scipy computes (``statistics.py``) from warehouse reads."""
+
+    @dg.asset(key=["out", name], deps=[dg.AssetKey(d) for d in deps], group_name=GROUP,
+              kinds={"duckdb", "python", "scipy"}, pool="duckdb", description=description)
+    def _asset(warehouse: Warehouse) -> dg.MaterializeResult:
+        frame = compute(warehouse)
+        warehouse.replace(f"out.{name}", {}, frame)
+        return dg.MaterializeResult(metadata=_metadata(frame))
+
+    return _asset
+
+
+FAMILIES_DEP = ["core", "sync_families"]
+LABELS = [["core", "labelled_commits"], ["core", "llm_labelled_commits"]]
+
+rq1_shares = sql_table_asset(
+    "sync_rq1_shares", [FAMILIES_DEP, *LABELS],
+    "RQ1 (arXiv:2508.10157): each category's share of a platform's categorised commits (15 categories; "
+    "bug fix, unclear, uncategorized and add model left out), over the classified families.")
+rq1_by_age = sql_table_asset(
+    "sync_rq1_by_age", [FAMILIES_DEP, *LABELS],
+    "RQ1: per age tertile, the 15x2 contingency table of category and platform.")
+rq1_tests = test_asset(
+    "sync_rq1_tests", [["out", "sync_rq1_by_age"]],
+    "RQ1: per age group, the chi-square test of platform x category (chi2, dof, p) and Cramer's V, "
+    "textbook and with the paper's 2n divisor; scipy, from out.sync_rq1_by_age.",
+    lambda wh: rq1_tests(wh.query("select * from out.sync_rq1_by_age")))
+rq1_jaccard = sql_table_asset(
+    "sync_rq1_jaccard", [FAMILIES_DEP, *LABELS],
+    "RQ1: per family, the Jaccard similarity of the GitHub and Hub category sets.")
 rq2_patterns = sql_table_asset(
-    "sync_rq2_patterns", [["core", "sync_pairs"]],
-    "RQ2 (arXiv:2508.10157): pairs per synchronization pattern, all 8 listed.",
-    extra=lambda frame: {"distribution": dg.MetadataValue.md(plots.pattern_distribution(frame))},
-)
-rq3_jaccard = sql_table_asset(
-    "sync_rq3_jaccard", [["core", "sync_pairs"]],
-    "RQ3 (arXiv:2508.10157): Jaccard similarity of GitHub's and the Hub's change-category sets, per pair and family.",
-)
-rq3_patterns = sql_table_asset(
-    "sync_rq3_patterns", [["core", "sync_pairs"], ["out", "sync_rq3_jaccard"], ["raw", "hub_models"],
-                          ["raw", "github_repos"]],
-    "RQ3 (arXiv:2508.10157): average lag, Jaccard, contributors and age per pattern.",
-)
-family_report = sql_table_asset(
-    "sync_family_report", [["core", "sync_pairs"]],
-    "Family report: both timelines side by side per UTC day, shared and isolated changes, all families.",
-)
+    "sync_rq2_patterns", [FAMILIES_DEP],
+    "RQ2 (arXiv:2508.10157): the 8 synchronization patterns over classified families, all listed.",
+    extra=lambda frame: {"distribution": dg.MetadataValue.md(plots.pattern_distribution(frame))})
+rq2_lag = sql_table_asset(
+    "sync_rq2_lag", [FAMILIES_DEP], "RQ2: which platform moves first (Upstream First, No Lag, Downstream First).")
 
 
-@dg.asset(
-    key=["out", "sync_rq3_groups"],
-    deps=[dg.AssetKey(["core", "sync_pairs"]), dg.AssetKey(["raw", "hub_models"]), dg.AssetKey(["raw", "github_repos"])],
-    group_name=GROUP,
-    kinds=KINDS,
-    pool="duckdb",
-    description=(
-        "RQ3 (arXiv:2508.10157): patterns against maturity (age, commits) and contributor groups, the "
-        "contingency tables of the chi-square tests. Runs sql/queries/sync_rq3_groups.sql."
-    ),
-)
-def rq3_groups(config: GroupConfig, warehouse: Warehouse) -> dg.MaterializeResult:
-    frame = refresh_table(warehouse, "out.sync_rq3_groups", config.thresholds().sql_variables())
-    return dg.MaterializeResult(metadata=_metadata(frame))
+def _fit(warehouse: Warehouse) -> pl.DataFrame:
+    patterns = warehouse.query("select n_families, n_variants from out.sync_rq2_patterns order by position")
+    return goodness_of_fit({"families": patterns["n_families"].to_list(),
+                            "variants": patterns["n_variants"].to_list()})
 
 
-@dg.asset(
-    key=["out", "sync_rq3_tests"],
-    deps=[dg.AssetKey(["out", "sync_rq3_groups"])],
-    group_name=GROUP,
-    kinds={"duckdb", "python", "scipy"},
-    pool="duckdb",
-    description=(
-        "RQ3 (arXiv:2508.10157): chi-square test of independence of pattern and each grouping "
-        "(age, commits, contributors), with Cramer's V; computed by scipy from out.sync_rq3_groups."
-    ),
-)
-def rq3_tests(warehouse: Warehouse) -> dg.MaterializeResult:
-    tests = chi_square_tests(warehouse.query("select * from out.sync_rq3_groups"))
-    warehouse.replace("out.sync_rq3_tests", {}, tests)
-    return dg.MaterializeResult(metadata=_metadata(tests))
+rq2_tests = test_asset(
+    "sync_rq2_tests", [["out", "sync_rq2_patterns"]],
+    "RQ2: chi-square goodness of fit of the pattern counts against a uniform spread, over families "
+    "(independent rows) and over variant rows (how the package counted); scipy.", _fit)
+rq3_age_groups = sql_table_asset(
+    "sync_rq3_age_groups", [FAMILIES_DEP],
+    "RQ3 (arXiv:2508.10157): the age tertiles of the classified families, bounds computed from the data.")
+rq3_groups = sql_table_asset(
+    "sync_rq3_groups", [FAMILIES_DEP],
+    "RQ3: pattern x age group, x contributor group and x common contributors (contingency tables).")
+rq3_tests = test_asset(
+    "sync_rq3_tests", [["out", "sync_rq3_groups"]],
+    "RQ3: chi-square test of independence of pattern and each grouping, with Cramer's V; scipy.",
+    lambda wh: independence_tests(wh.query("select * from out.sync_rq3_groups")))
+rq3_handoffs = sql_table_asset(
+    "sync_rq3_handoffs", [FAMILIES_DEP], "RQ3: hand-off days per pattern and direction (mean, median).")
 
 
-SYNC_ASSETS = [sync_pairs, rq1_categories, rq2_patterns, rq3_groups, rq3_tests, rq3_jaccard, rq3_patterns,
-               family_report]
+def _handoff_tests(warehouse: Warehouse) -> pl.DataFrame:
+    return handoff_tests(warehouse.query(
+        "select f.pattern, h.source || '->' || h.target as direction, h.days from core.sync_handoffs h "
+        "join core.sync_families f on f.family_key = h.family_key and f.status = 'ok'"))
+
+
+rq3_handoff_tests = test_asset(
+    "sync_rq3_handoff_tests", [FAMILIES_DEP],
+    "RQ3: Kruskal-Wallis over hand-off days by pattern and Dunn's pairwise post-hoc test (Bonferroni).",
+    _handoff_tests)
+rq3_transitions = sql_table_asset(
+    "sync_rq3_transitions", [FAMILIES_DEP], "RQ3: early-to-late pattern transitions per age group.")
+period_report = sql_table_asset(
+    "sync_period_report", [FAMILIES_DEP], "Per family and fortnight: both platforms' activity side by side.")
+
+SYNC_ASSETS = [sync_families, rq1_shares, rq1_by_age, rq1_tests, rq1_jaccard, rq2_patterns, rq2_lag, rq2_tests,
+               rq3_age_groups, rq3_groups, rq3_tests, rq3_handoffs, rq3_handoff_tests, rq3_transitions, period_report]

@@ -1,25 +1,36 @@
-"""Checks users rely on for the sync study: every Hub variant of a synced family has a pattern or a reason."""
+"""Checks users rely on for the sync study: every family is classified by the paper's vocabulary or excluded with a reason."""
 
 from __future__ import annotations
 
-from assets.sync.assets import sync_pairs
+from assets.sync.assets import sync_families
 from orchestration.checks import problem_rows_check
+from orchestration.partitions import FAMILIES
 
-every_pair_has_pattern = problem_rows_check(
-    asset=sync_pairs,
-    name="every_pair_has_pattern",
-    description="In every family with pairs, every Hub variant of core.variants has a row in core.sync_pairs, "
-    "and every row has one of the 8 patterns or an exclusion reason. Blocking: RQ2's shares divide by the "
-    "number of pairs, so a missing pair would silently shift every share.",
+family_classified = problem_rows_check(
+    asset=sync_families,
+    name="family_classified",
+    partitions_def=FAMILIES,
+    description="The family has one row in core.sync_families; a classified family's code is one of the codes "
+    "of its pattern in the catalog (patterns.json) and equals sync type + intensity; an excluded family says "
+    "why; every variant with Hub commits has its measures in core.sync_variants. Blocking: RQ2's shares "
+    "divide by the classified families, so a family without a valid pattern would shift every share.",
     sql="""
-        with synced as (select distinct family_key from core.sync_pairs)
-        select 'no pair row' as problem, v.family_key, v.repo_id as hub_repo
-        from core.variants v join synced using (family_key)
-        anti join core.sync_pairs p on p.family_key = v.family_key and p.hub_repo = v.repo_id
+        select 'no family row' as problem, $partition as family_key, null as detail
+        where not exists (select 1 from core.sync_families where family_key = $partition)
         union all
-        select 'no pattern or reason', family_key, hub_repo from core.sync_pairs
-        where (status = 'ok' and pattern not in (select name from core.sync_patterns))
-           or (status = 'excluded' and coalesce(reason, '') = '')
-        order by problem, family_key, hub_repo
+        select 'pattern not in the catalog for its code', f.family_key, f.code || ' ' || coalesce(f.pattern, 'null')
+        from core.sync_families f
+        where f.family_key = $partition and f.status = 'ok'
+          and not exists (select 1 from core.sync_pattern_catalog c
+                          where c.pattern = f.pattern and list_contains(c.codes, f.code))
+        union all
+        select 'excluded without a reason', family_key, null from core.sync_families
+        where family_key = $partition and status = 'excluded' and coalesce(reason, '') = ''
+        union all
+        select 'variant with commits but no measures', c.family_key, c.repo
+        from (select distinct family_key, repo from raw.commits where family_key = $partition and platform = 'hub') c
+        join core.sync_families f on f.family_key = c.family_key and f.status = 'ok'
+        anti join core.sync_variants v on v.family_key = c.family_key and v.hub_repo = c.repo
+        order by problem, family_key, detail
     """,
 )

@@ -3,6 +3,6 @@
 import dagster as dg
 
 from assets.sync.assets import SYNC_ASSETS
-from assets.sync.checks import every_pair_has_pattern
+from assets.sync.checks import family_classified
 
-defs = dg.Definitions(assets=SYNC_ASSETS, asset_checks=[every_pair_has_pattern])
+defs = dg.Definitions(assets=SYNC_ASSETS, asset_checks=[family_classified])

@@ -1,16 +1,20 @@
--- RQ2: how many (Hub variant, GitHub repository) pairs follow each of the 8 synchronization
--- patterns (arXiv:2508.10157, Sec. RQ2). Every pattern is listed, with 0 when no pair has it;
--- shares are over classified pairs (excluded pairs and their reasons are in core.sync_pairs).
-select
-    p.name as pattern,
-    p.sync_type,
-    p.position,
-    count(s.hub_repo) as n_pairs,
-    count(s.hub_repo) / nullif(sum(count(s.hub_repo)) over (), 0) as share,
-    count(distinct s.family_key) as n_families,
-    avg(s.lag_days) as avg_lag_days,
-    avg(abs(s.lag_days)) as avg_abs_lag_days
-from core.sync_patterns p
-left join core.sync_pairs s on s.pattern = p.name and s.status = 'ok'
-group by p.name, p.sync_type, p.position
+-- RQ2 (arXiv:2508.10157): the 8 synchronization patterns over the classified families, all listed,
+-- with shares over families and, as the replication package counts for its goodness-of-fit test,
+-- over variant rows (each Hub variant with commits carries its family's pattern).
+with families as (
+    select pattern, count(*) as n from core.sync_families where status = 'ok' group by pattern
+),
+variants as (
+    select f.pattern, count(*) as n
+    from core.sync_variants v join core.sync_families f using (family_key)
+    where f.status = 'ok' group by f.pattern
+)
+select p.pattern, p.position, p.codes,
+       coalesce(f.n, 0) as n_families,
+       coalesce(f.n, 0) / nullif(sum(coalesce(f.n, 0)) over (), 0) as share,
+       coalesce(v.n, 0) as n_variants,
+       coalesce(v.n, 0) / nullif(sum(coalesce(v.n, 0)) over (), 0) as share_variants
+from core.sync_pattern_catalog p
+left join families f using (pattern)
+left join variants v using (pattern)
 order by p.position;
