@@ -256,10 +256,12 @@ def classify(commits: pl.DataFrame, options: ClassifyOptions, now: datetime,
         pl.col("period").filter(is_gh).n_unique().cast(pl.Int32).alias("n_github_periods"),
         pl.col("period").filter(is_hub).n_unique().cast(pl.Int32).alias("n_hub_periods"),
     )
+    variants = variant_measures(periods)
+    ages = variants.group_by(KEY).agg(pl.col("age_days").mean().alias("average_age_days"))
     n_dropped = dropped.group_by(KEY).agg(pl.col("n_dropped").sum())
     prefix = lambda frame, p: frame.rename({c: f"{p}_{c}" for c in ("lag", "sync_type", "intensity", "code",  # noqa: E731
                                                                    "pattern")})
-    out = (keys.join(stats, on=KEY, how="left").join(n_dropped, on=KEY, how="left")
+    out = (keys.join(stats, on=KEY, how="left").join(ages, on=KEY, how="left").join(n_dropped, on=KEY, how="left")
            .join(whole, on=KEY, how="left").join(splits, on=KEY, how="left")
            .join(prefix(early, "early"), on=KEY, how="left").join(prefix(late, "late"), on=KEY, how="left")
            .with_columns(pl.col("n_github_commits", "n_hub_commits", "n_variants", "n_dropped").fill_null(0)))
@@ -283,7 +285,7 @@ def classify(commits: pl.DataFrame, options: ClassifyOptions, now: datetime,
         pl.len().cast(pl.Int32).alias("n_commits"), pl.col("start").first()).with_columns(
         (pl.col("start") + pl.duration(days=pl.col("period") * options.period_days)).alias("period_start")
     ).drop("start").sort(KEY, "period", "platform", "repo")
-    return Classified(out, variant_measures(periods), period_rows, handoffs(kept))
+    return Classified(out, variants, period_rows, handoffs(kept))
 
 
 # --- the command line: classify families from a file -------------------------------------------------

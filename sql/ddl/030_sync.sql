@@ -30,6 +30,7 @@ create table if not exists core.sync_families (
     n_periods         integer,                 -- fortnights from the first to the last commit
     n_github_periods  integer,
     n_hub_periods     integer,
+    average_age_days  double,                  -- mean of the variants' ages (core.sync_variants.age_days): RQ3's age
     lag               varchar check (lag in ('github_first', 'hub_first', 'simultaneous')),
     sync_type         varchar check (sync_type in ('CS', 'PS', 'VS', 'AS')),
     intensity         varchar check (intensity in ('F', 'S', 'R')),

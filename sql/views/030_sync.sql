@@ -1,6 +1,6 @@
 -- Per classified family, what RQ1 and RQ3 relate its pattern to (docs/sync.md):
---   average_age_days: mean over the family's variants of the whole days from their first to their last
---     Hub commit; age_group: tertiles of it over the classified families (qcut's rule: (.., q1], (q1, q2], (q2, ..));
+--   average_age_days (core.sync_families): mean over the family's variants of the whole days from their
+--     first to their last Hub commit; age_group: tertiles of it over the classified families (qcut's rule: (.., q1], (q1, q2], (q2, ..));
 --   contributors: distinct commit authors on GitHub (by e-mail, else name) and on the Hub (user name);
 --     common: Hub users whose name matches a GitHub author's name or e-mail login (hubscope's matching);
 --     contributor_group: tertiles of GitHub + Hub contributors.
@@ -8,11 +8,7 @@ drop view if exists core.sync_pair_context;
 
 create or replace view core.sync_family_context as
 with classified as (
-    select f.*, a.average_age_days
-    from core.sync_families f
-    left join (select family_key, avg(age_days) as average_age_days from core.sync_variants group by 1) a
-        using (family_key)
-    where f.status = 'ok'
+    select * from core.sync_families where status = 'ok'
 ),
 github_people as (
     select distinct family_key, lower(coalesce(nullif(author_email, ''), author_name)) as who,
