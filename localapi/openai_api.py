@@ -11,7 +11,7 @@ errors, delays and ``Retry-After``):
 - ``...fenced...``: valid JSON inside a markdown code fence
 - ``...wrong-ids...``: labels for ids that were not sent
 - ``...too-few...``: labels for the first half of the commits only
-- ``...unknown-category...``: a category outside the taxonomy
+- ``...unknown-category...``: a label outside the taxonomy
 - ``...conflict...``: two different categories for each commit
 - ``...flaky...``: the first answer to a given request is prose, the repeat is correct
 """
@@ -68,7 +68,7 @@ def router(data_dir: Path) -> Router:
         if "unknown-category" in model:
             labels = [{**lab, "category": "documentation"} for lab in labels]
         if "conflict" in model:
-            labels = labels + [{**lab, "category": "bug_fix" if lab["category"] != "bug_fix" else "code_quality"}
+            labels = labels + [{**lab, "category": "bug_fix" if lab["category"] != "bug_fix" else "unclear"}
                                for lab in labels]
         content = json.dumps({"labels": labels})
         if "prose" in model or ("flaky" in model and first):

@@ -5,12 +5,15 @@
 - ``core/llm_labelled_commits`` (FAMILIES): the LLM labeller, when the ``llm`` resource has a
   ``base_url``. Tagged ``hubscope/cost: llm`` so automation policies never run it eagerly; capped
   per run by config. Both write ``core.labelled_commits`` (one row per commit and labeller); the
-  view ``core.commit_labels`` prefers the LLM label.
+  view ``core.commit_labels`` gives one label per commit: in each family, the labelled answer of the
+  LLM labeller that ran last on that family, else the rules label (never a mix of models).
+  ``llm_unlabelled_share`` fails a family whose LLM left too many commits unlabelled.
 - ``core/label_agreement``: each labeller on the hand-labelled gold set, with Cohen's kappa per
   platform and the confusion matrix checked by ``kappa_meets_threshold``.
 """
 
 import time
+import warnings
 from collections import Counter
 from collections.abc import Iterator
 
@@ -83,7 +86,7 @@ def _distribution(frame: pl.DataFrame) -> dg.MetadataValue:
     pool="duckdb",
     description="Rules labels (labeller `rules`) for every commit of the family, from its message and "
     "changed paths; the default when no LLM is configured and the baseline LLMs are compared with. "
-    "Categories:\n\n" + load_taxonomy().markdown(),
+    "Labels (the study's shares count only those marked as categories):\n\n" + load_taxonomy().markdown(),
 )
 def labelled_commits(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     family = context.partition_key
@@ -112,11 +115,12 @@ def labelled_commits(context: dg.AssetExecutionContext, warehouse: Warehouse) ->
     partitions_def=FAMILIES,
     group_name="label",
     kinds={"duckdb", "python", "openai"},
-    pool="duckdb",
+    # no pool slot: its long part is remote work; its writes queue on the warehouse's write lock
     tags={COST_TAG: "llm"},  # spends tokens: the policies never run it by themselves
     description="LLM labels (labeller `llm:<model>`) for every commit of the family, through any "
-    "OpenAI-compatible endpoint (the `llm` resource; nothing happens without a base_url). Answers are "
-    "cached by commit content, model and prompt version (core.label_cache): a re-run costs no request. "
+    "OpenAI-compatible endpoint (the `llm` resource; nothing happens without a base_url). Valid answers are "
+    "cached by commit content, model and prompt version (core.label_cache) as each batch ends: a re-run "
+    "costs no request for them, and asks again for commits answered badly or lost to a failed batch. "
     "Spends tokens: run on demand, never eagerly; capped by run config.",
 )
 def llm_labelled_commits(
@@ -171,7 +175,7 @@ def llm_labelled_commits(
     key=["core", "label_agreement"],
     group_name="label",
     kinds={"duckdb", "python"},
-    pool="duckdb",
+    # no pool slot: its long part is remote work; its writes queue on the warehouse's write lock
     tags={COST_TAG: "llm"},
     description="The hand-labelled gold set (assets/label/gold.csv -> core.gold_labels) and each labeller's "
     "answers on it (core.gold_predictions): rules always, the LLM when configured (cached like all LLM "
@@ -265,6 +269,70 @@ def kappa_meets_threshold(config: KappaCheckConfig, warehouse: Warehouse) -> dg.
         description=f"below {config.threshold}: {below}" if below else f"all kappas >= {config.threshold}",
         metadata=metadata,
     )
+
+
+class UnlabelledShareConfig(dg.Config):
+    max_unlabelled_share: float = Field(
+        default=0.05, ge=0.0, le=1.0,
+        description="Largest share of a family's commits the LLM labeller may leave unlabelled (its answers "
+        "failed validation twice) before the check fails.",
+    )
+
+
+LLM_SHARE_SQL = """
+    select labeller, count(*) as commits, count(*) filter (where status = 'unlabelled') as unlabelled,
+           max(labelled_at) as last_run
+    from core.labelled_commits
+    where family_key = ? and labeller like 'llm:%'
+    group by labeller
+    order by last_run desc, labeller
+    limit 1
+"""
+"""The family's LLM labeller that ran last: the one core.commit_labels reads (same order)."""
+
+
+with warnings.catch_warnings():  # partitioned checks are "preview" in 1.13 (see orchestration/checks.py)
+    warnings.simplefilter("ignore", dg.PreviewWarning)
+
+    @dg.asset_check(
+        asset=llm_labelled_commits,
+        blocking=False,
+        pool="duckdb",
+        partitions_def=FAMILIES,
+        description="The LLM labeller that ran last on the family (the one core.commit_labels reads) left "
+        "at most `max_unlabelled_share` of its commits unlabelled. A model answering in prose, with wrong "
+        "ids or unknown labels otherwise passes unseen, its commits silently falling back to rules labels. "
+        "Not blocking: those commits still carry their rules label.",
+    )
+    def llm_unlabelled_share(
+        context: dg.AssetCheckExecutionContext, config: UnlabelledShareConfig, warehouse: Warehouse
+    ) -> dg.AssetCheckResult:
+        family = context.partition_key
+        rows = warehouse.query(LLM_SHARE_SQL, [family], read_only=True)
+        if rows.is_empty():
+            return dg.AssetCheckResult(passed=True, description=f"no LLM labels in family {family!r}")
+        row = rows.row(0, named=True)
+        share = row["unlabelled"] / row["commits"]
+        reasons = warehouse.query(
+            "select reason, count(*) as commits from core.labelled_commits where family_key = ? and labeller = ? "
+            "and status = 'unlabelled' group by reason order by commits desc, reason limit 10",
+            [family, row["labeller"]], read_only=True,
+        )
+        passed = share <= config.max_unlabelled_share
+        return dg.AssetCheckResult(
+            passed=passed,
+            description=f"{row['labeller']} left {row['unlabelled']} of {row['commits']} commits of {family!r} "
+            f"unlabelled ({share:.1%}; at most {config.max_unlabelled_share:.1%} allowed)"
+            + ("" if passed else "; re-run core/llm_labelled_commits to ask for them again, or change the model"),
+            metadata={
+                "labeller": row["labeller"],
+                "commits": row["commits"],
+                "unlabelled": row["unlabelled"],
+                "unlabelled_share": dg.MetadataValue.float(round(share, 4)),
+                "max_unlabelled_share": dg.MetadataValue.float(config.max_unlabelled_share),
+                "reasons": table_preview(reasons),
+            },
+        )
 
 
 every_commit_labelled = problem_rows_check(

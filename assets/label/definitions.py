@@ -8,9 +8,10 @@ from assets.label.assets import (
     label_agreement,
     labelled_commits,
     llm_labelled_commits,
+    llm_unlabelled_share,
 )
 
 defs = dg.Definitions(
     assets=[labelled_commits, llm_labelled_commits, label_agreement],
-    asset_checks=[kappa_meets_threshold, every_commit_labelled],
+    asset_checks=[kappa_meets_threshold, every_commit_labelled, llm_unlabelled_share],
 )

@@ -2,17 +2,24 @@
 
 Why it is shaped like this:
 - Cost: one request labels ``batch_size`` (default 25) commits, requests run ``concurrency`` at a
-  time, and a run can be capped by new commits and by tokens; the caller caches every answer by
-  (content hash, model, prompt version), so only commits never seen cost anything.
+  time, and a run can be capped by new commits and by tokens; the caller caches every valid answer
+  by (content hash, model, prompt version), so only commits never answered well cost anything.
+- Labels: the model may answer any of the taxonomy's 19 labels, the paper's 15 categories or one
+  of the 4 labels it leaves out of every share (bug fix, unclear, uncategorized, add model), as the
+  paper's own LLM did.
 - Transport: the ``openai`` client's own retry handles 408/409/429/5xx, timeouts and dropped
   connections with exponential backoff that honours ``Retry-After``; this module does not add a
   second layer. When the client gives up, the batch is *failed*: nothing is stored for it, so a
-  later run asks again. An endpoint answering HTML (a proxy page, a wrong ``base_url``) is failed
-  the same way rather than blamed on the model.
-- Validation: an answer must be JSON naming, for each commit id sent, one category of the taxonomy.
+  later run asks again. An endpoint answering HTML (a proxy page, a wrong ``base_url``) or a body
+  cut short (a truncated response: the client's raw ``JSONDecodeError``) is failed the same way.
+- Progress: each batch's answers are handed to the caller as soon as that batch ends
+  (``on_batch``), so the caller stores every good batch before a failure ends the run, and a
+  re-run asks only for the batches that were lost.
+- Validation: an answer must be JSON naming, for each commit id sent, one label of the taxonomy.
   Commits whose answer is missing, unparseable, duplicated with a conflict or names an unknown
-  category are asked once more (together, in one follow-up request); if the second answer is still bad
-  they are returned *unlabelled* with the reason. Nothing is guessed.
+  label are asked once more (together, in one follow-up request); if the second answer is still
+  bad they are returned *unlabelled* with the reason. Nothing is guessed, and an unlabelled
+  outcome is never cached as an answer (the caller asks again next run).
 - Secrets: the API key lives in the client only; errors name the endpoint without credentials.
 """
 
@@ -22,8 +29,8 @@ import hashlib
 import json
 import re
 import threading
-from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -35,14 +42,18 @@ from assets.label.taxonomy import Taxonomy, load_taxonomy
 
 SYSTEM_PROMPT = """You label commits of machine-learning model repositories: upstream GitHub repositories \
 (training code, scripts, configs) and Hugging Face Hub model repositories (weights, model cards, \
-deployment files). Give each commit exactly one category: the one that best describes what the \
-commit changes, judged from its text and changed files. Texts may be in any language.
+deployment files). Give each commit exactly one label: the category that best describes what the \
+commit changes, judged from its text and changed files; only when no category fits, one of the other \
+labels. Texts may be in any language.
 
 Categories (key: definition; example commit titles):
 {categories}
 
+Other labels (not categories; use them only when no category fits):
+{others}
+
 Answer with JSON only, in this form:
-{{"labels": [{{"id": "<commit id>", "category": "<category key>", "confidence": <0 to 1>, \
+{{"labels": [{{"id": "<commit id>", "category": "<category or label key>", "confidence": <0 to 1>, \
 "rationale": "<at most 20 words>"}}]}}
 Give one entry for every commit id you are sent and no other ids."""
 
@@ -51,25 +62,26 @@ def prompt_version(taxonomy: Taxonomy | None = None) -> str:
     """Stored with every LLM label and part of the cache key: a hash of everything sent besides the
     commits (the system prompt and the response schema; the commits are covered by their content
     hash). Derived, not bumped by hand, so it changes exactly when what the model is asked changes:
-    a new wording re-labels, a new rules regex or weight (never sent) does not."""
+    a new wording re-labels, a new rules regex or weight (never sent) does not. The taxonomy's
+    version leads it, so a stored label says at a glance which taxonomy it was made under."""
     tax = taxonomy or load_taxonomy()
     sent = system_prompt(tax) + json.dumps(response_format(tax), sort_keys=True)
-    return "p-" + hashlib.sha256(sent.encode()).hexdigest()[:12]
+    return f"p-{tax.version}-" + hashlib.sha256(sent.encode()).hexdigest()[:12]
 
 
 def system_prompt(taxonomy: Taxonomy) -> str:
     """The instructions with each category's definition and examples (the examples anchor the
     definitions on real-looking commits, the few-shot signal the taxonomy carries them for)."""
-    lines = []
+    lines: dict[bool, list[str]] = {True: [], False: []}
     for c in taxonomy.categories:
         examples = f" E.g. {', '.join(json.dumps(e, ensure_ascii=False) for e in c.examples)}" if c.examples else ""
-        lines.append(f"- {c.key}: {c.definition}{examples}")
-    return SYSTEM_PROMPT.format(categories="\n".join(lines))
+        lines[c.is_category].append(f"- {c.key}: {c.definition}{examples}")
+    return SYSTEM_PROMPT.format(categories="\n".join(lines[True]), others="\n".join(lines[False]))
 
 
 def response_format(taxonomy: Taxonomy) -> dict[str, Any]:
-    """JSON-schema structured output restricted to the taxonomy's keys (servers that honour it
-    cannot even produce an unknown category; the answer is validated regardless)."""
+    """JSON-schema structured output restricted to the taxonomy's 19 keys (servers that honour it
+    cannot even produce an unknown label; the answer is validated regardless)."""
     label = {
         "type": "object",
         "properties": {
@@ -217,11 +229,17 @@ class LLMLabeller:
         self._lock = threading.Lock()
         self._endpoint = safe_url(str(client.base_url))
 
-    def label(self, commits: dict[str, CommitText]) -> dict[str, Outcome]:
+    def label(
+        self, commits: dict[str, CommitText], on_batch: Callable[[dict[str, Outcome]], None] | None = None
+    ) -> dict[str, Outcome]:
         """Answers by content hash for ``commits`` (content hash -> commit), within the caps.
 
         Commits beyond ``max_new_commits`` or the token budget are counted as deferred; commits of
-        a failed batch are counted as failed; neither gets an outcome.
+        a failed batch are counted as failed; neither gets an outcome. Each batch's outcomes go to
+        ``on_batch`` in the calling thread as soon as the batch ends, so the caller can store them
+        before a later batch fails. A batch that raises something unexpected does not stop the
+        others: they end and are handed over first, then that error is raised. If ``on_batch``
+        raises, batches not yet started are cancelled and its error is raised.
         """
         todo = list(commits.items())
         cap = self.settings.max_new_commits
@@ -231,9 +249,22 @@ class LLMLabeller:
         size = self.settings.batch_size
         batches = [dict(todo[i : i + size]) for i in range(0, len(todo), size)]
         outcomes: dict[str, Outcome] = {}
-        with ThreadPoolExecutor(max_workers=self.settings.concurrency, thread_name_prefix="llm-label") as pool:
-            for result in pool.map(self._label_batch, batches):
+        unexpected: list[BaseException] = []
+        pool = ThreadPoolExecutor(max_workers=self.settings.concurrency, thread_name_prefix="llm-label")
+        try:
+            for future in as_completed([pool.submit(self._label_batch, batch) for batch in batches]):
+                try:
+                    result = future.result()
+                except Exception as exc:  # a bug, not an endpoint fault (those are failed batches)
+                    unexpected.append(exc)
+                    continue
                 outcomes.update(result)
+                if on_batch is not None and result:
+                    on_batch(result)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        if unexpected:
+            raise unexpected[0]
         return outcomes
 
     # -- one batch ------------------------------------------------------------------------------
@@ -307,6 +338,8 @@ class LLMLabeller:
             raise EndpointError(f"{self._endpoint} could not be reached after retries") from None
         except openai.APIResponseValidationError:
             raise EndpointError(f"{self._endpoint} answered something that is not a chat completion") from None
+        except json.JSONDecodeError:  # the client parses a JSON body itself and lets this escape
+            raise EndpointError(f"{self._endpoint} answered a JSON body cut short (truncated response?)") from None
         finally:
             with self._lock:
                 self.stats.requests += 1

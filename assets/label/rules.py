@@ -1,14 +1,19 @@
 """The rules labeller: deterministic, offline, the default and the baseline every LLM is compared with.
 
-Each category of ``taxonomy.json`` carries message patterns and path patterns. A commit's score
-for a category is its weight times (1 for a title hit, 0.5 for a hit elsewhere in the message,
-plus 1.5 times the share of changed paths that match). The highest score wins; ties go to the
-category listed first. Paths weigh more than words because the taxonomy classifies what a commit
-changes, and the files say that even when the message is empty, generic ("Update") or not in
-English. A commit with no signal at all gets the platform's most frequent category in the paper
-(RQ1: model structure on GitHub, external documentation on the Hub) with confidence 0, and a merge
-with nothing of its own gets the merge fallback (project metadata): all three are taxonomy.json's
-``fallback`` block, and say so in the rationale, so they can be told apart from real matches.
+Each label of ``taxonomy.json`` (the 15 categories and the 4 labels outside them) carries message
+patterns and path patterns. A commit's score for a label is its weight times (1 for a title hit,
+0.5 for a hit elsewhere in the message, plus 1.5 times the share of changed paths that match). The
+highest score wins; ties go to the label listed first. Paths weigh more than words because the
+taxonomy classifies what a commit changes, and the files say that even when the message is empty,
+generic ("Update") or not in English. ``bug_fix`` weighs little, so a fix whose artefact is named
+("fix tokenizer padding") takes that artefact's category, as the taxonomy's definition asks.
+
+A commit with no signal at all gets its platform's fallback, ``unclear`` on both platforms: a guess
+(say the paper's most frequent category) would inflate that category's share, while ``unclear`` is
+left out of the shares as the paper leaves out its own unclear commits. A merge with nothing of its
+own gets the merge fallback (project metadata: source-control housekeeping). All three are
+taxonomy.json's ``fallback`` block, come with confidence 0 and say so in the rationale, so they can
+be told apart from real matches.
 """
 
 from __future__ import annotations
@@ -60,7 +65,7 @@ def label_commit(commit: CommitText, taxonomy: Taxonomy | None = None) -> RuleLa
         if commit.is_merge:
             return RuleLabel(tax.fallback["merge"], 0.0, "merge commit with no content of its own")
         fallback = tax.fallback[commit.platform]
-        return RuleLabel(fallback, 0.0, f"no rule matched; the {commit.platform} default (paper RQ1 mode)")
+        return RuleLabel(fallback, 0.0, f"no rule matched; the {commit.platform} fallback")
     order = {key: i for i, key in enumerate(tax.keys)}
     best_score, best_key, why = max(scores, key=lambda s: (s[0], -order[s[1]]))
     confidence = best_score / sum(s[0] for s in scores)

@@ -2,8 +2,10 @@
 
 Every function opens a connection only for its own read or write (through :class:`Warehouse`),
 so no connection is held while an LLM is asked. Writes keep what is already stored: the LLM cache
-only grows, and a partition's LLM rows are rebuilt from the cache plus the previous rows of any
-commit that got no new answer this run (deferred by a cap, or its batch failed).
+only grows, one transaction per answered batch, so a failure later in the run loses nothing
+already answered; it holds valid answers only, so a commit answered badly is asked again next run.
+A partition's LLM rows are rebuilt from this run's answers plus the previous rows of any commit
+that got no answer this run (deferred by a cap, or its batch failed).
 """
 
 from __future__ import annotations
@@ -48,7 +50,8 @@ def label_frame(rows: list[dict[str, object]]) -> pl.DataFrame:
 
 
 def cached_outcomes(warehouse: Warehouse, model: str, prompt_version: str, hashes: list[str]) -> dict[str, Outcome]:
-    """Cached answers for these content hashes under this model and prompt version."""
+    """Cached answers for these content hashes under this model and prompt version (both part of
+    the key: an answer to another prompt, e.g. under an older taxonomy, is never reused)."""
     if not hashes:
         return {}
     rows = warehouse.query(
@@ -56,24 +59,27 @@ def cached_outcomes(warehouse: Warehouse, model: str, prompt_version: str, hashe
         [model, prompt_version, hashes],
     )
     return {
-        r["content_hash"]: Outcome(r["category"], r["reason"], r["confidence"], r["rationale"],
+        r["content_hash"]: Outcome(r["category"], None, r["confidence"], r["rationale"],
                                    r["prompt_tokens"] or 0.0, r["completion_tokens"] or 0.0)
         for r in rows.iter_rows(named=True)
     }
 
 
 def store_outcomes(warehouse: Warehouse, model: str, prompt_version: str, outcomes: Mapping[str, Outcome]) -> int:
-    """Add new answers to the cache (one transaction; existing keys are kept as they are)."""
+    """Add the valid answers among ``outcomes`` to the cache (one transaction; existing keys are
+    kept as they are). Unlabelled outcomes are left out: they are a failure to answer, not an
+    answer, and caching them would make every later run reuse the failure for free."""
     now = datetime.now(UTC)
     frame = pl.DataFrame(
         [
             {"content_hash": h, "model": model, "prompt_version": prompt_version, "category": o.category,
-             "status": o.status, "reason": o.reason, "confidence": o.confidence, "rationale": o.rationale,
+             "confidence": o.confidence, "rationale": o.rationale,
              "prompt_tokens": o.prompt_tokens, "completion_tokens": o.completion_tokens, "labelled_at": now}
             for h, o in outcomes.items()
+            if o.category is not None
         ],
         schema={"content_hash": pl.String, "model": pl.String, "prompt_version": pl.String, "category": pl.String,
-                "status": pl.String, "reason": pl.String, "confidence": pl.Float64, "rationale": pl.String,
+                "confidence": pl.Float64, "rationale": pl.String,
                 "prompt_tokens": pl.Float64, "completion_tokens": pl.Float64,
                 "labelled_at": pl.Datetime("us", "UTC")},
     )
@@ -83,13 +89,17 @@ def store_outcomes(warehouse: Warehouse, model: str, prompt_version: str, outcom
 def label_with_cache(
     warehouse: Warehouse, labeller: LLMLabeller, prompt_version: str, texts: Mapping[str, CommitText]
 ) -> tuple[dict[str, Outcome], int]:
-    """Answers for ``texts`` (content hash -> commit): cached ones free, the rest asked and cached.
+    """Answers for ``texts`` (content hash -> commit): cached ones free, the rest asked.
 
-    Returns (answers by hash, cache hits). The warehouse is not touched while the LLM is asked.
+    Each answered batch is cached as soon as it ends (its own short transaction), so whatever
+    ends the run later, the answers received are kept and a re-run asks only for the rest.
+    Returns (answers by hash, cache hits). No connection is open while the LLM is asked.
     """
     cached = cached_outcomes(warehouse, labeller.model, prompt_version, list(texts))
-    new = labeller.label({h: c for h, c in texts.items() if h not in cached})
-    store_outcomes(warehouse, labeller.model, prompt_version, new)
+    new = labeller.label(
+        {h: c for h, c in texts.items() if h not in cached},
+        on_batch=lambda batch: store_outcomes(warehouse, labeller.model, prompt_version, batch),
+    )
     return {**cached, **new}, len(cached)
 
 

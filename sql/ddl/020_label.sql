@@ -1,20 +1,47 @@
 -- Label stage: one row per commit and labeller. Contract for the sync stage: the view
 -- core.commit_labels (sql/views) gives one preferred label per commit.
 
--- The 15 categories, loaded from the taxonomy's only source (assets/label/taxonomy.json; relative
--- paths resolve against the project root, see orchestration/warehouse.py). Re-applying the schema
--- updates names and definitions in place; labels reference the key.
+-- The taxonomy, loaded from its only source (assets/label/taxonomy.json; relative paths resolve
+-- against the project root, see orchestration/warehouse.py): the paper's 15 categories
+-- (is_category) and the 4 labels it leaves out of every share. Labels reference the key.
 create table if not exists core.taxonomy (
-    key         varchar primary key,
-    name        varchar not null,
-    definition  varchar not null,
-    position    integer not null
+    key          varchar primary key,
+    name         varchar not null,
+    is_category  boolean not null,
+    definition   varchar not null,
+    position     integer not null
 );
+
+-- A warehouse whose labels were made under another taxonomy (before t2 core.taxonomy had no
+-- is_category; or it holds a key taxonomy.json no longer has) must not keep them silently, and
+-- DuckDB can neither add a NOT NULL column to nor delete keys from a table that foreign keys
+-- reference. So stop here, naming the file and the command that drops the label tables
+-- (assets/label/migrate.py); the labels are then recomputed by the label assets.
+select case when reasons <> '' then error(
+    'hubscope: the warehouse ' || coalesce(db_path, current_database()) || ' holds labels of an older taxonomy ('
+    || reasons || '); they cannot be reused. Run: python -m assets.label.migrate ' || coalesce(db_path, '<database>')
+    || '  (drops core.labelled_commits, core.label_cache, core.gold_labels, core.gold_predictions and core.taxonomy '
+    || 'in one transaction), then materialize core/labelled_commits for every family (and the LLM and agreement '
+    || 'assets if you use them) and the sync assets after them.') end
+from (
+    select (select path from duckdb_databases() where database_name = current_database()) as db_path,
+           concat_ws('; ',
+               case when not exists (select 1 from duckdb_columns() where schema_name = 'core'
+                                     and table_name = 'taxonomy' and column_name = 'is_category')
+                    then 'core.taxonomy has no is_category column' end,
+               (select 'keys no longer in assets/label/taxonomy.json: ' || string_agg(key, ', ' order by key)
+                from core.taxonomy
+                where key not in (select unnest(categories).key
+                                  from read_json('assets/label/taxonomy.json', maximum_object_size = 16777216)))
+           ) as reasons
+);
+
 insert into core.taxonomy by name
-select c.key, c.name, c.definition, cast(ordinality as integer) as position
+select c.key, c.name, c.is_category, c.definition, cast(ordinality as integer) as position
 from (select unnest(categories) as c, generate_subscripts(categories, 1) as ordinality
       from read_json('assets/label/taxonomy.json', maximum_object_size = 16777216))
-on conflict do update set name = excluded.name, definition = excluded.definition, position = excluded.position;
+on conflict do update set name = excluded.name, is_category = excluded.is_category,
+    definition = excluded.definition, position = excluded.position;
 
 create table if not exists core.labelled_commits (
     family_key      varchar not null,
@@ -34,14 +61,13 @@ create table if not exists core.labelled_commits (
     check ((status = 'labelled') = (category is not null))
 );
 
--- LLM answers by what was asked: a re-run, or the same commit in another family, costs nothing.
+-- Valid LLM answers by what was asked: a re-run, or the same commit in another family, costs
+-- nothing. Only answers that passed validation are kept: an invalid one is asked again next run.
 create table if not exists core.label_cache (
     content_hash       varchar not null,
     model              varchar not null,
-    prompt_version     varchar not null,
-    category           varchar references core.taxonomy (key),
-    status             varchar not null check (status in ('labelled', 'unlabelled')),
-    reason             varchar,
+    prompt_version     varchar not null,     -- includes the taxonomy version (assets/label/llm.py)
+    category           varchar not null references core.taxonomy (key),
     confidence         double,
     rationale          varchar,
     prompt_tokens      double,               -- this commit's share of its request(s)

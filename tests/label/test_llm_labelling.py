@@ -120,16 +120,20 @@ def test_html_answer_is_an_endpoint_failure_not_a_label(warehouse, api, add_comm
         ("m-conflict", "conflicting categories"),
     ],
 )
-def test_invalid_answers_are_retried_once_then_stored_unlabelled(warehouse, api, add_commits, many_commits, model, reason):
+def test_invalid_answers_are_retried_once_stored_unlabelled_and_never_cached(
+    warehouse, api, add_commits, many_commits, model, reason
+):
     add_commits(many_commits(25))
     meta = run(warehouse, LLMResource(base_url=api.openai_base, model=model, api_key=SECRET))
     assert api.count("openai.chat") == 2 and meta["retried_commits"] == 25
     rows = llm_rows(warehouse, model)
     assert rows.height == 25 and set(rows["status"]) == {"unlabelled"} and rows["category"].null_count() == 25
     assert all(r.startswith("invalid answer twice") and reason in r for r in rows["reason"])
+    assert warehouse.query("select count(*) n from core.label_cache")["n"][0] == 0  # a failure is not an answer
     api.reset()
-    run(warehouse, LLMResource(base_url=api.openai_base, model=model, api_key=SECRET))
-    assert api.count("openai") == 0  # the verdict is cached too
+    meta = run(warehouse, LLMResource(base_url=api.openai_base, model=model, api_key=SECRET))
+    # the rerun asks again: one request for the 25 commits and one retry, as the first time
+    assert api.count("openai.chat") == 2 and meta["cache_hits"] == 0
 
 
 def test_too_few_answers_retry_only_the_missing_commits(warehouse, api, add_commits, many_commits):

@@ -17,11 +17,29 @@ from assets.label.taxonomy import TAXONOMY_PATH, load_taxonomy, parse_taxonomy
 from orchestration.resources import LLMResource
 
 
-def test_taxonomy_has_15_categories_read_by_prompt_schema_and_warehouse(warehouse):
+PAPER_CATEGORIES = {  # PAPERS.md section 1, as published
+    "add dependency", "external documentation", "input data", "internal documentation", "model structure",
+    "output data", "parameter tuning", "pipeline performance", "preprocessing", "project metadata",
+    "remove dependency", "sharing", "training infrastructure", "update dependency", "validation infrastructure",
+}
+PAPER_OTHER_LABELS = {"bug fix", "unclear", "uncategorized", "add model"}
+
+
+def test_taxonomy_is_the_papers_15_categories_and_its_4_other_labels(warehouse):
     tax = load_taxonomy()
-    assert len(tax.keys) == 15 == len(set(tax.keys))
-    stored = warehouse.query("select key from core.taxonomy order by position")["key"].to_list()
-    assert stored == list(tax.keys)
+    names = {c.name: c for c in tax.categories}
+    assert set(names) == PAPER_CATEGORIES | PAPER_OTHER_LABELS and len(tax.categories) == 19
+    assert {n for n, c in names.items() if c.is_category} == PAPER_CATEGORIES
+    assert all(c.key == c.name.replace(" ", "_") for c in tax.categories)  # the sync stage's contract
+    assert set(tax.category_keys) == {n.replace(" ", "_") for n in PAPER_CATEGORIES}
+    stored = warehouse.query("select key, name, is_category from core.taxonomy order by position")
+    assert stored["key"].to_list() == list(tax.keys)
+    assert set(stored.filter(stored["is_category"])["name"]) == PAPER_CATEGORIES
+    assert set(stored.filter(~stored["is_category"])["name"]) == PAPER_OTHER_LABELS
+
+
+def test_taxonomy_read_by_prompt_schema_and_warehouse(warehouse):
+    tax = load_taxonomy()
     assert response_format(tax)["json_schema"]["schema"]["properties"]["labels"]["items"]["properties"]["category"][
         "enum"
     ] == list(tax.keys)
@@ -41,7 +59,15 @@ def test_bad_taxonomy_file_is_a_clear_error():
         parse_taxonomy(json.dumps(data))
     data = json.loads(TAXONOMY_PATH.read_text())
     del data["fallback"]["merge"]
-    with pytest.raises(ValueError, match="fallback must name a category for each of github, hub, merge"):
+    with pytest.raises(ValueError, match="fallback must name a label for each of github, hub, merge"):
+        parse_taxonomy(json.dumps(data))
+    data = json.loads(TAXONOMY_PATH.read_text())
+    data["categories"][0]["name"] = "Add dependency"
+    with pytest.raises(ValueError, match="add_dependency: name must be the key with spaces, 'add dependency'"):
+        parse_taxonomy(json.dumps(data))
+    data = json.loads(TAXONOMY_PATH.read_text())
+    del data["categories"][1]["is_category"]
+    with pytest.raises(ValueError, match="external_documentation: is_category must be true or false, got None"):
         parse_taxonomy(json.dumps(data))
 
 
@@ -53,6 +79,7 @@ def _edited_taxonomy(edit) -> object:
 
 def test_prompt_version_changes_exactly_when_what_is_sent_changes(monkeypatch):
     base = prompt_version(load_taxonomy())
+    assert base.startswith("p-t2-")  # the taxonomy version leads: labels of t1 never share a cache key
     # never sent to the LLM: rules patterns, weights and the fallback block
     unsent = _edited_taxonomy(lambda d: d["categories"][0].update(message_patterns=["\\bnew\\b"], weight=2.0))
     assert prompt_version(unsent) == base
@@ -97,11 +124,11 @@ def test_confusion_matrix_counts_cells():
     assert lines[2] == "| `A` | 1 | 1 | . |" and lines[3] == "| `B` | . | . | 1 |"
 
 
-def test_gold_set_covers_every_category_on_both_platforms():
+def test_gold_set_covers_every_label_on_both_platforms():
     gold = load_gold()
     assert 150 <= gold.height <= 250
     pairs = set(zip(gold["category"], gold["platform"], strict=True))
-    assert pairs == {(k, p) for k in load_taxonomy().keys for p in ("github", "hub")}
+    assert pairs == {(k, p) for k in load_taxonomy().keys for p in ("github", "hub")}  # 15 categories + 4 labels
 
 
 def test_bad_gold_row_names_file_and_line(tmp_path: Path):
