@@ -5,6 +5,7 @@ evaluation driven by the search strategies) -> out/gem_leaderboard.
 """
 
 
+import secrets
 from datetime import UTC, datetime
 
 import dagster as dg
@@ -15,14 +16,18 @@ from assets.gems import pool as pool_mod
 from assets.gems.leaderboard import accuracy_vs_downloads, build_leaderboard
 from assets.gems.outcomes import EvaluationOracle
 from assets.gems.registry import base_repo_id
-from assets.gems.search import FIRST_KEEP, FIRST_SHARE, SearchResult, exhaustive, most_downloaded, random_pick, sequential_halving, uniform, validate_search
+from assets.gems.search import (
+    BUDGETED, FIRST_KEEP, FIRST_SHARE, STRATEGIES, SearchResult, exhaustive, most_downloaded, paper_schedule, random_pick,
+    validate_search,
+)
 from assets.gems.tasks import SHIPPED_TASK, Task, load_hub_task, load_task_file
 from orchestration.partitions import BASE_MODELS
 from orchestration.resources import HubResource
 from orchestration.warehouse import Warehouse, table_preview
 
 GROUP = "gems"
-STRATEGIES = ("aggressive", "halving", "uniform", "exhaustive", "random", "most_downloaded")
+UNEVALUATED = ("random", "most_downloaded")
+"""Strategies that pick without asking: they run after the others, so they know which candidates failed."""
 
 
 class PoolConfig(dg.Config):
@@ -36,7 +41,7 @@ class PoolConfig(dg.Config):
 
 
 @dg.asset(
-    key=["raw", "gem_candidates"], group_name=GROUP, partitions_def=BASE_MODELS, pool="duckdb",
+    key=["raw", "gem_candidates"], group_name=GROUP, partitions_def=BASE_MODELS,
     kinds={"huggingface", "duckdb", "python"},
     description="A base model's descendants from the Hub model tree (recursive list_models/model_info walk), "
     "relation and depth marked, with the pool filters' verdict per model.",
@@ -75,7 +80,7 @@ def read_task(config: TaskConfig, hub: HubResource) -> tuple[Task, str]:
 
 
 @dg.asset(
-    key=["raw", "gem_queries"], group_name=GROUP, pool="duckdb", kinds={"duckdb", "python"},
+    key=["raw", "gem_queries"], group_name=GROUP, kinds={"duckdb", "python"},
     description="Task queries (prompt, reference, choices) with stable query ids, from a local file or a Hub dataset.",
 )
 def gem_queries(context: dg.AssetExecutionContext, config: TaskConfig, warehouse: Warehouse, hub: HubResource) -> dg.MaterializeResult:
@@ -91,13 +96,15 @@ def gem_queries(context: dg.AssetExecutionContext, config: TaskConfig, warehouse
 
 class SearchConfig(dg.Config):
     task: str = Field(default="two_digit_addition", description="Name of a task in raw.gem_queries.")
-    strategies: list[str] = Field(default=["aggressive", "halving", "uniform", "random", "most_downloaded"],
-                                  description=f"Any of {STRATEGIES}; exhaustive evaluates every candidate on every query.")
+    strategies: list[str] = Field(default=list(STRATEGIES),
+                                  description=f"Any of {STRATEGIES} (default: all, whoever starts the run); "
+                                  "'adaptive' is the default search, exhaustive evaluates every candidate on every query.")
     queries_per_candidate: float = Field(default=50, description="Budget = this x pool size (the study's N).")
-    first_keep: int = Field(default=FIRST_KEEP, description="Aggressive schedule: survivors after the first round.")
-    first_share: float = Field(default=FIRST_SHARE, description="Aggressive schedule: least share of the budget for the first round.")
-    keep_fraction: float = Field(default=0.5, description="Share of survivors kept per later round.")
-    seed: int = 0
+    first_keep: int = Field(default=FIRST_KEEP, description="'aggressive' (the study's schedule): survivors after the first round.")
+    first_share: float = Field(default=FIRST_SHARE, description="'aggressive': least share of the budget for the first round.")
+    keep_fraction: float = Field(default=0.5, description="'aggressive': share of survivors kept per later round.")
+    seed: int | None = Field(default=None, description="Query order and tie-breaks; null draws a fresh one per run, "
+                             "stored in core.gem_picks.seed so the run can be repeated.")
     batch_size: int = 64
     cache_dir: str | None = Field(default=None, description="huggingface_hub cache (default: the client's).")
     resident_share: float = Field(default=0.5, ge=0, lt=1, description="Share of the device's memory for keeping "
@@ -115,21 +122,20 @@ def load_search_inputs(warehouse: Warehouse, key: str, task_name: str) -> tuple[
     return cands, Task(task_name, queries["scorer"][0], queries.drop("scorer"))
 
 
-def run_strategy(name: str, cands: list[str], queries: list[str], oracle, budget: int, downloads: dict, config: SearchConfig) -> SearchResult:
-    """Dispatch one configured strategy over the shared oracle."""
+def run_strategy(name: str, cands: list[str], queries: list[str], oracle, budget: int, downloads: dict,
+                 failed: dict[str, str], config: SearchConfig, seed: int) -> SearchResult:
+    """Dispatch one configured strategy over the shared oracle (``failed``: candidates known to fail)."""
     if name == "aggressive":
-        return sequential_halving(cands, queries, oracle, budget, first_keep=config.first_keep, first_share=config.first_share,
-                                  keep_fraction=config.keep_fraction, seed=config.seed, strategy=name)
-    if name == "halving":
-        return sequential_halving(cands, queries, oracle, budget, shared=False, seed=config.seed, strategy=name)
-    if name == "uniform":
-        return uniform(cands, queries, oracle, budget, seed=config.seed)
+        return paper_schedule(cands, queries, oracle, budget, first_keep=config.first_keep, first_share=config.first_share,
+                              keep_fraction=config.keep_fraction, seed=seed)
+    if name in BUDGETED:
+        return BUDGETED[name](cands, queries, oracle, budget, seed=seed)
     if name == "exhaustive":
-        return exhaustive(cands, queries, oracle, seed=config.seed)
+        return exhaustive(cands, queries, oracle, seed=seed)
     if name == "random":
-        return random_pick(cands, seed=config.seed)
+        return random_pick(cands, seed=seed, failed=failed)
     if name == "most_downloaded":
-        return most_downloaded(cands, downloads)
+        return most_downloaded(cands, downloads, failed)
     raise ValueError(f"unknown strategy {name!r}; expected one of {STRATEGIES}")
 
 
@@ -144,7 +150,8 @@ def result_frames(key: str, task: str, result: SearchResult, n_cands: int, n_que
     ]
     pick = pl.DataFrame([{"base_key": key, "task": task, "strategy": result.strategy, "pick": result.pick,
                           "queries_spent": result.spent, "budget": result.budget, "exhaustive_queries": n_cands * n_queries,
-                          "n_candidates": n_cands, "n_failed": len(result.failures), "searched_at": datetime.now(UTC)}])
+                          "n_candidates": n_cands, "n_failed": len(result.failures), "seed": result.seed,
+                          "searched_at": datetime.now(UTC)}])
     return pl.DataFrame(rounds, infer_schema_length=None), pick
 
 
@@ -165,18 +172,26 @@ def gem_search(context: dg.AssetExecutionContext, config: SearchConfig, warehous
     unknown = set(config.strategies) - set(STRATEGIES)
     if unknown:
         raise ValueError(f"unknown strategies {sorted(unknown)}; expected any of {STRATEGIES}")
+    seed = secrets.randbits(31) if config.seed is None else config.seed
+    context.log.info(f"search seed {seed} (set 'seed: {seed}' in the run config to repeat this run)")
+    order = [n for n in config.strategies if n not in UNEVALUATED] + [n for n in config.strategies if n in UNEVALUATED]
     oracle = EvaluationOracle(warehouse, task, dict(zip(cands, cands_frame["sha"], strict=True)), hub.endpoint, hub.token,
                               config.cache_dir, config.batch_size, resident_share=config.resident_share,
                               on_chunk=lambda m, n: context.log.debug(f"{m}: {n} answers stored"))
     downloads = dict(zip(cands, cands_frame["downloads"].fill_null(0), strict=True))
     picks, rounds = [], []
     try:
-        for name in config.strategies:
-            result = run_strategy(name, cands, queries, oracle, budget, downloads, config)
+        failed: dict[str, str] = {}
+        for name in order:
+            result = run_strategy(name, cands, queries, oracle, budget, downloads, {**oracle.failures, **failed}, config, seed)
+            failed.update(result.failures)
             r, p = result_frames(key, task.name, result, len(cands), len(queries))
             rounds.append(r)
             picks.append(p)
             context.log.info(f"{name}: picked {result.pick} with {result.spent} queries ({len(result.failures)} failed)")
+            for cand, reason in result.failures.items():
+                if cand not in oracle.failures:  # not recorded by the evaluator: an unexpected error, retried next run
+                    context.log.warning(f"{name}: {cand} failed: {reason}")
     finally:
         oracle.close()
     picks_frame = pl.concat(picks)
@@ -185,7 +200,7 @@ def gem_search(context: dg.AssetExecutionContext, config: SearchConfig, warehous
                            {"core.gem_rounds": rounds_frame, "core.gem_picks": picks_frame})
     return dg.MaterializeResult(metadata={
         "dagster/row_count": picks_frame.height, "computed_queries": oracle.computed, "model_loads": oracle.loads,
-        "failed": len(oracle.failures), "device": oracle.device.type, "budget": budget,
+        "failed": len(oracle.failures), "device": oracle.device.type, "budget": budget, "seed": seed,
         "exhaustive_queries": len(cands) * len(queries), "preview": table_preview(picks_frame.drop("searched_at")),
     })
 
@@ -193,7 +208,8 @@ def gem_search(context: dg.AssetExecutionContext, config: SearchConfig, warehous
 class LeaderboardConfig(dg.Config):
     task: str = "two_digit_addition"
     popular_share: float = Field(default=0.01, description="Top share by downloads counted as popular (at least one model).")
-    alpha: float = Field(default=0.05, description="Significance level for 'better than the best popular candidate'.")
+    top_share: float = Field(default=0.01, description="Top share by performance a hidden gem must be in (at least one model).")
+    alpha: float = Field(default=0.05, description="Significance level of 'significantly better' (top share and vs. the best popular model).")
 
 
 @dg.asset(
@@ -209,12 +225,14 @@ def gem_leaderboard(context: dg.AssetExecutionContext, config: LeaderboardConfig
         con.execute("set variable base_key = ?", [key])
         con.execute("set variable task = ?", [config.task])
         cands, scores, failures, picks = (con.sql(sql[name]).pl() for name in ("candidates", "scores", "failures", "picks"))
-    board = build_leaderboard(cands, scores, failures, picks, popular_share=config.popular_share, alpha=config.alpha)
+    board = build_leaderboard(cands, scores, failures, picks, popular_share=config.popular_share, top_share=config.top_share,
+                              alpha=config.alpha)
     frame = board.with_columns(pl.lit(key).alias("base_key"), pl.lit(config.task).alias("task"))
     warehouse.replace("out.gem_leaderboard", {"base_key": key, "task": config.task}, frame)
     meta = {"dagster/row_count": frame.height, "hidden_gems": int(frame["hidden_gem"].sum()) if frame.height else 0,
             "preview": table_preview(frame.select("repo_id", "status", "accuracy", "ci_low", "ci_high", "queries",
-                                                  "rank_performance", "rank_downloads", "downloads", "hidden_gem"))}
+                                                  "rank_performance", "rank_downloads", "downloads", "hidden_gem",
+                                                  "gem_reason"))}
     if frame.filter(pl.col("status") == "evaluated").height:
         meta["accuracy_vs_downloads"] = dg.MetadataValue.md(accuracy_vs_downloads(frame, f"{key} / {config.task}"))
         top = frame.filter(pl.col("rank_performance") == 1)

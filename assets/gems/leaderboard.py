@@ -1,9 +1,18 @@
 """The leaderboard: estimated accuracy with intervals, ranks by performance and by downloads, gems.
 
-A hidden gem (after the study): not among the popular candidates (top ``popular_share`` by
-downloads, at least one), and significantly better than the best popular candidate that was
-evaluated (one-sided two-proportion test at ``alpha``). Estimates use every stored answer of the
-candidate's revision, whichever strategy asked for it.
+A hidden gem follows the study's definition (arXiv:2601.22157), with each of its three parts decided
+on the estimates' uncertainty rather than on point values, because a search leaves most candidates
+with a few dozen answers:
+
+1. *outside the top 1% by downloads* (``popular_share``, at least one model is popular);
+2. *inside the top 1% by performance*: fewer than ``ceil(1% x evaluated)`` (at least one) evaluated
+   candidates are significantly better than it, so a model a search dropped early on a noisy
+   estimate is not ruled out, and one that many models clearly beat is;
+3. *strictly better than the best popular model*: significantly better (one-sided two-proportion
+   test at ``alpha``) than the popular candidate with the highest estimate.
+
+Every candidate gets a ``gem_reason`` saying which part holds or fails, shown in the UI. Estimates
+use every stored answer of the candidate's revision, whichever strategy asked for it.
 """
 
 from __future__ import annotations
@@ -13,14 +22,14 @@ import math
 import numpy as np
 import polars as pl
 
-from assets.gems.stats import better_p_value, rank_desc, wilson_interval
+from assets.gems.stats import better_p_value, rank_desc, significantly_better_counts, wilson_interval
 
 
 def build_leaderboard(
     candidates: pl.DataFrame, scores: pl.DataFrame, failures: pl.DataFrame, picks: pl.DataFrame,
-    *, popular_share: float = 0.01, alpha: float = 0.05,
+    *, popular_share: float = 0.01, top_share: float = 0.01, alpha: float = 0.05,
 ) -> pl.DataFrame:
-    """One row per included candidate.
+    """One row per included candidate that was evaluated or failed.
 
     ``candidates``: repo_id, sha, downloads, likes; ``scores``: repo_id, queries, correct;
     ``failures``: repo_id, reason; ``picks``: strategy, pick.
@@ -45,23 +54,52 @@ def build_leaderboard(
     board = board.with_columns(pl.Series("rank_downloads", rank_desc(downloads) if board.height else [], dtype=pl.Int32))
     n_popular = max(1, math.ceil(popular_share * board.height))
     board = board.with_columns((pl.col("rank_downloads") <= n_popular).alias("popular"))
-    evaluated = board["status"] == "evaluated"
+    evaluated = (board["status"] == "evaluated").to_numpy()
     acc = board["accuracy"].fill_null(-1.0).to_numpy()
-    perf = np.where(evaluated.to_numpy(), rank_desc(np.where(evaluated.to_numpy(), acc, -np.inf)), 0)
+    perf = np.where(evaluated, rank_desc(np.where(evaluated, acc, -np.inf)), 0)
     board = board.with_columns(pl.Series("rank_performance", perf, dtype=pl.Int32).replace(0, None))
+    correct, queries = board["correct"].to_list(), board["queries"].to_list()
+    n_top = max(1, math.ceil(top_share * int(evaluated.sum())))
+    beaten = significantly_better_counts(np.array(correct), np.where(evaluated, queries, 0), alpha)
+    beaten_by = [int(b) if ok else None for b, ok in zip(beaten, evaluated, strict=True)]
     pop = board.filter(pl.col("popular") & (pl.col("status") == "evaluated")).sort("accuracy", descending=True).head(1)
     if pop.height:
         pc, pn = pop["correct"][0], pop["queries"][0]
-        pvals = [better_p_value(c, n, pc, pn) if s == "evaluated" else None
-                 for c, n, s in zip(board["correct"], board["queries"], board["status"], strict=True)]
+        pvals = [better_p_value(c, n, pc, pn) if ok else None for c, n, ok in zip(correct, queries, evaluated, strict=True)]
     else:
         pvals = [None] * board.height
-    board = board.with_columns(pl.Series("p_vs_popular", pvals, dtype=pl.Float64))
     board = board.with_columns(
-        (~pl.col("popular") & (pl.col("p_vs_popular") < alpha)).fill_null(False).alias("hidden_gem")
+        pl.Series("p_vs_popular", pvals, dtype=pl.Float64),
+        pl.Series("significantly_better", beaten_by, dtype=pl.Int32),
     )
+    board = board.with_columns((pl.col("significantly_better") < n_top).fill_null(False).alias("top_performance"))
+    board = board.with_columns(
+        (~pl.col("popular") & pl.col("top_performance") & (pl.col("p_vs_popular") < alpha)).fill_null(False).alias("hidden_gem")
+    )
+    best_popular = pop["repo_id"][0] if pop.height else None
+    board = board.with_columns(pl.Series("gem_reason", [
+        gem_reason(row, n_popular, n_top, best_popular, alpha) for row in board.iter_rows(named=True)], dtype=pl.String))
     picked = picks.group_by("pick").agg(pl.col("strategy").sort().alias("picked_by")).rename({"pick": "repo_id"})
-    return board.join(picked, on="repo_id", how="left").sort("rank_performance", "rank_downloads", nulls_last=True)
+    return board.drop("significantly_better").join(picked, on="repo_id", how="left").sort(
+        "rank_performance", "rank_downloads", nulls_last=True)
+
+
+def gem_reason(row: dict, n_popular: int, n_top: int, best_popular: str | None, alpha: float) -> str:
+    """Why a candidate is or is not a hidden gem, in the study's three parts (first that fails)."""
+    if row["status"] != "evaluated":
+        return f"not a gem: evaluation failed ({row['failure_reason']})"
+    if row["popular"]:
+        return f"not a gem: popular (rank {row['rank_downloads']} by downloads, top {n_popular})"
+    if not row["top_performance"]:
+        return (f"not a gem: {row['significantly_better']} candidates are significantly better, "
+                f"so it is not in the top {n_top} by performance")
+    if best_popular is None:
+        return "not a gem: no popular candidate was evaluated to compare with"
+    if row["p_vs_popular"] is None or row["p_vs_popular"] >= alpha:
+        return (f"not a gem: not significantly better than the best popular candidate {best_popular} "
+                f"(p = {row['p_vs_popular']:.3f}, alpha {alpha})")
+    return (f"hidden gem: rank {row['rank_downloads']} by downloads (outside the top {n_popular}), in the top {n_top} "
+            f"by performance, better than {best_popular} (p = {row['p_vs_popular']:.3g})")
 
 
 def accuracy_vs_downloads(board: pl.DataFrame, title: str) -> str:

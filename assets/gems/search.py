@@ -1,10 +1,20 @@
-"""Fixed-budget best-arm identification over a candidate pool: sequential halving and baselines.
+"""Fixed-budget best-arm identification over a candidate pool: the default search and its rivals.
 
 Why this shape: the study (arXiv:2601.22157) finds the best fine-tune with ~50 queries per model by
 (1) making every surviving candidate answer the *same* queries in a round, so question difficulty
 cancels out of the comparison, and (2) cutting the pool hard in the first round (to ~100), then
-halving as in Sequential Halving (Karnin, Koren, Somekh 2013). Both are parameters here
-(``shared``, ``first_keep``), so standard halving and the aggressive schedule are one algorithm.
+halving as in Sequential Halving (Karnin, Koren, Somekh 2013). An independent check found the
+fixed cut to 100 a lottery when candidates' answers are less alike than the study's (it kept the
+true best in 40-51% of pools of 1,000): how hard a cut can safely be depends on how much two
+candidates' shared answers differ, which no constant knows in advance.
+
+:func:`search` (the default, strategy ``adaptive``) therefore cuts by evidence: after the funded
+first round it drops only the candidates that are clearly behind the leader on a paired test over
+their shared answers (the questions on which the two disagree set the noise), never keeping more
+than halving would. When answers are alike the test is sharp and the cut is as hard as the
+study's; when they are not, it falls back to halving. The study's schedule (``aggressive``),
+standard halving (``halving``) and shared-query halving (``shared_halving``) stay available by
+name (:data:`STRATEGIES`), so every run and the bench compare them.
 
 Candidates answer queries through an :class:`Oracle` (the evaluator in production, an outcome
 matrix in simulation). Queries are taken as prefixes of a fixed order (one order for all when
@@ -15,21 +25,27 @@ answered before, and the evaluator's store turns those repeats into free look-up
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
+from scipy import stats as sps
 
 from assets.gems.stats import wilson_interval
 
 
 FIRST_KEEP = 100
-"""Survivors after the aggressive schedule's first round: the study cuts straight to about 100 models."""
+"""Survivors after the study's first round (strategy ``aggressive``): it cuts straight to about 100 models."""
 FIRST_SHARE = 0.3
-"""Least share of the budget the aggressive first round gets. Measured in trial runs of the bench's
-pools: 0.2 to 0.4 alike, 0.5 and above starve the later rounds on near-tied pools. It helps on
-gem-skewed pools and is a trade on the atlas trees (docs/gems.md, "The funded first round")."""
+"""Least share of the budget the first round gets (``adaptive`` and ``aggressive``). Measured in trial
+runs of the bench's pools: 0.2 to 0.4 alike, 0.5 and above starve the later rounds on near-tied
+pools. A screen of ~18 queries each separates what 7 cannot (docs/gems.md, "The funded first round")."""
+CUT_ALPHA = 0.05
+"""``adaptive``: a candidate is dropped early only when a paired test puts it behind the leader at
+this level after a Bonferroni correction over the round's survivors (so the true best, which can
+trail a lucky leader, is rarely among the dropped). Chosen on held-out seeds, docs/gems.md."""
 
 
 class CandidateFailed(Exception):
@@ -43,6 +59,10 @@ class CandidateFailed(Exception):
         super().__init__(reason)
         self.reason = reason
         self.answered = answered
+
+
+class AllCandidatesFailed(RuntimeError):
+    """Every candidate failed: there is nothing to pick, and a silent ``None`` would hide why."""
 
 
 class Oracle(Protocol):
@@ -84,20 +104,30 @@ class RoundRecord:
 
 @dataclass
 class SearchResult:
+    """What a search returns: its pick, what it spent, its rounds, its failures, and the seed that
+    repeats it (the same seed, candidates, queries and answers give the same pick)."""
+
     strategy: str
     pick: Hashable | None
     budget: int | None
     spent: int
     rounds: list[RoundRecord] = field(default_factory=list)
     failures: dict[Hashable, str] = field(default_factory=dict)
+    seed: int | None = None
 
 
 def validate_search(candidates: Sequence[Hashable], queries: Sequence[Hashable], budget: int | None) -> None:
-    """Reject an impossible search before any model is loaded (empty pool, empty task, tiny budget)."""
+    """Reject an impossible search before any model is loaded: an empty pool or task, repeated
+    candidate or query ids (answers would be credited twice), a budget below one query per candidate."""
     if len(candidates) == 0:
         raise ValueError("the candidate pool is empty: nothing to search (check the pool filters)")
     if len(queries) == 0:
         raise ValueError("the task has no queries: nothing to evaluate candidates on")
+    for what, ids in (("candidate", candidates), ("query", queries)):
+        repeated = sorted((str(i) for i, n in Counter(np.asarray(ids).tolist()).items() if n > 1))
+        if repeated:
+            raise ValueError(f"repeated {what} id(s) {repeated[:5]}{' ...' if len(repeated) > 5 else ''}: "
+                             f"every {what} must appear once")
     if budget is not None and budget < len(candidates):
         raise ValueError(
             f"query budget {budget} is smaller than one query per candidate ({len(candidates)} candidates)"
@@ -131,8 +161,7 @@ class _Answers:
         self.rng = rng
         self.common = rng.permutation(len(queries))
         self.orders: dict[Hashable, np.ndarray] = {}
-        self.correct: dict[Hashable, int] = {}
-        self.n: dict[Hashable, int] = {}
+        self.rows: dict[Hashable, np.ndarray] = {}  # answers in the candidate's order, a prefix of it
 
     def order(self, cand: Hashable) -> np.ndarray:
         if self.shared:
@@ -143,7 +172,8 @@ class _Answers:
 
     def extend(self, cand: Hashable, upto: int) -> int:
         """Make ``cand`` answer its queries up to position ``upto``; returns how many were new."""
-        have = self.n.get(cand, 0)
+        row = self.rows.get(cand, np.zeros(0, dtype=bool))
+        have = len(row)
         upto = min(upto, len(self.queries))
         if upto <= have:
             return 0
@@ -151,16 +181,19 @@ class _Answers:
         outcome = np.asarray(self.oracle(cand, ids))
         if outcome.shape != (len(ids),):
             raise CandidateFailed(f"answered {outcome.size} of {len(ids)} queries", answered=min(outcome.size, len(ids)))
-        self.correct[cand] = self.correct.get(cand, 0) + int(outcome.sum())
-        self.n[cand] = upto
+        self.rows[cand] = np.concatenate([row, outcome.astype(bool)])
         return upto - have
 
+    def n(self, cand: Hashable) -> int:
+        return len(self.rows.get(cand, ()))
+
     def estimate(self, cand: Hashable) -> Estimate:
-        return Estimate(cand, self.correct.get(cand, 0), self.n.get(cand, 0))
+        row = self.rows.get(cand, np.zeros(0, dtype=bool))
+        return Estimate(cand, int(row.sum()), len(row))
 
     def best_first(self, cands: Sequence[Hashable]) -> list[Hashable]:
         """Order by running accuracy, ties broken at random (never by pool order)."""
-        acc = np.array([self.correct.get(c, 0) / max(self.n.get(c, 0), 1) for c in cands])
+        acc = np.array([self.rows[c].mean() if self.n(c) else 0.0 for c in cands])
         jitter = self.rng.random(len(cands))
         order = np.lexsort((jitter, -acc))
         return [cands[i] for i in order]
@@ -168,7 +201,12 @@ class _Answers:
 
 def _ask(answers: _Answers, cands: Sequence[Hashable], upto: int, result: SearchResult) -> tuple[list[Hashable], int]:
     """Every candidate in ``cands`` answers up to ``upto``; failures are recorded and dropped, and
-    what a failed candidate answered before failing still counts against the budget."""
+    what a failed candidate answered before failing still counts against the budget.
+
+    An unexpected exception from the oracle (a bug or a fault in one model's code path) fails that
+    candidate with its type and message instead of ending the search: one broken fine-tune must not
+    cost the answers of every other.
+    """
     alive, spent = [], 0
     for cand in cands:
         try:
@@ -177,73 +215,175 @@ def _ask(answers: _Answers, cands: Sequence[Hashable], upto: int, result: Search
         except CandidateFailed as exc:
             result.failures[cand] = exc.reason
             spent += exc.answered
+        except Exception as exc:  # noqa: BLE001 - recorded with its reason, see the docstring
+            result.failures[cand] = f"unexpected {type(exc).__name__}: {exc}"
     return alive, spent
 
 
-def sequential_halving(
-    candidates: Sequence[Hashable],
-    queries: Sequence[Hashable],
-    oracle: Oracle,
-    budget: int,
-    *,
-    first_keep: int | None = None,
-    keep_fraction: float = 0.5,
-    shared: bool = True,
-    first_share: float | None = None,
-    seed: int = 0,
-    strategy: str = "halving",
+def _pick(answers: _Answers, survivors: list[Hashable], result: SearchResult) -> Hashable:
+    """The best survivor; if the last survivors all failed, the best candidate that answered and did
+    not fail; if every candidate failed, :class:`AllCandidatesFailed` naming the reasons."""
+    pool = survivors or [c for c in answers.rows if c not in result.failures]
+    if not pool:
+        reasons = "; ".join(f"{c}: {r}" for c, r in list(result.failures.items())[:5])
+        raise AllCandidatesFailed(f"{result.strategy}: every candidate failed ({len(result.failures)}): {reasons}")
+    return answers.best_first(pool)[0]
+
+
+Cut = Callable[[_Answers, list[Hashable], int, int], int]
+"""How many of the ranked survivors a round keeps: (answers, ranked survivors, planned keep, round) -> keep."""
+
+
+def _planned_cut(answers: _Answers, ranked: list[Hashable], planned: int, round_: int) -> int:
+    return planned
+
+
+def _evidence_cut(alpha: float) -> Cut:
+    """Keep every survivor not clearly behind the leader, at most the planned number, at least two.
+
+    The test is paired, on the questions both answered (the survivors share one order): the leader
+    scores ``d`` more on ``m`` questions where the two disagree, and under "equally good" each such
+    question favours either side with probability 1/2, so ``d / sqrt(m)`` is about standard normal.
+    The level is split over the round's survivors (Bonferroni): a lucky leader among hundreds leads
+    the true best by a few noise units, which an uncorrected test would take for evidence.
+    """
+
+    def cut(answers: _Answers, ranked: list[Hashable], planned: int, round_: int) -> int:
+        if len(ranked) <= 2:
+            return planned
+        rows = np.array([answers.rows[c] for c in ranked])
+        lead = rows[0]
+        lead_margin = (lead.astype(int) - rows.astype(int)).sum(axis=1)
+        disagree = (lead != rows).sum(axis=1)
+        z = sps.norm.isf(alpha / (len(ranked) - 1))
+        behind = lead_margin > z * np.sqrt(np.maximum(disagree, 1))
+        close = int((~behind).sum())  # ranked by score: those not behind come first
+        return max(2, min(planned, close))
+
+    return cut
+
+
+def _round_step(plan: list[int], remaining: int, room: int, floor: int = 0) -> int:
+    """Queries per survivor for the round about to run (``plan[0]`` survivors, ``plan[1:]`` after).
+
+    Every planned round gets the same share of ``remaining``, except that no survivor can answer more
+    than the ``room`` queries it has not answered yet: the largest equal share whose rounds, capped
+    so, spend no more than ``remaining`` (water-filling). The share the last rounds cannot use (their
+    few survivors run out of queries) so goes to the earlier rounds, instead of being left over as a
+    fixed equal split would leave it. ``floor`` funds this round with at least that many answers.
+    """
+
+    def spend(share: int) -> tuple[int, int]:
+        total, used, first = 0, 0, 0
+        for i, n in enumerate(plan):
+            t = min(max(share, floor if i == 0 else 0) // n, room - used)
+            first = t if i == 0 else first
+            total, used = total + t * n, used + t
+        return total, first
+
+    low, high = 0, remaining  # the largest share that stays within what is left
+    while low < high:
+        mid = (low + high + 1) // 2
+        low, high = (mid, high) if spend(mid)[0] <= remaining else (low, mid - 1)
+    return max(1, min(spend(low)[1], room, remaining // plan[0]))
+
+
+def _halving(
+    candidates: Sequence[Hashable], queries: Sequence[Hashable], oracle: Oracle, budget: int, *, seed: int,
+    strategy: str, shared: bool, first_keep: int | None, keep_fraction: float, first_share: float | None, cut: Cut,
 ) -> SearchResult:
-    """Sequential halving with a total budget of ``budget`` (candidate, query) answers.
+    """The elimination loop every halving strategy shares.
 
     Each round gets an equal share of what is left over the rounds still planned (so budget left
-    unspent by a capped round rolls over), split equally among the survivors. The running estimate
-    of a survivor uses every answer it gave so far. The budget is never exceeded.
-
-    ``first_share`` funds the first round with at least that share of the budget.
-    With a hard first cut this matters most: an equal share leaves ~8 queries per candidate in a
-    pool of hundreds, where shared scores are mostly ties and the cut is close to a lottery; a
-    screen of ~20 queries each keeps the few far-better candidates, and the rest of the budget goes
-    to far fewer survivors (bench/gems.py measures both).
+    unspent by a capped round rolls over), split equally among the survivors; the first round gets at
+    least ``first_share`` of the budget. Budget the later rounds could not spend (the last survivors
+    run out of queries) is given to the earlier round instead of being left over. When the budget
+    cannot give every survivor one more query, the round is cut to the survivors it can pay for. The
+    running estimate of a survivor uses every answer it gave so far. The budget is never exceeded.
     """
     validate_search(candidates, queries, budget)
     if first_share is not None and not 0 < first_share < 1:
         raise ValueError(f"first_share must be in (0, 1), got {first_share}")
     rng = np.random.default_rng(seed)
     answers = _Answers(np.asarray(queries), oracle, shared, rng)
-    result = SearchResult(strategy, None, budget, 0)
+    result = SearchResult(strategy, None, budget, 0, seed=seed)
     survivors = list(candidates)
-    reach = 0
-    while survivors and (not result.rounds or len(survivors) > 1):
-        plan = survivor_schedule(len(survivors), None if result.rounds else first_keep, keep_fraction)
-        keep = plan[1] if len(plan) > 1 else 1
+    n_queries = len(queries)
+    while len(survivors) > 1:
+        reach = max(answers.n(c) for c in survivors)
         remaining = budget - result.spent
-        share = remaining // len(plan)
-        if first_share is not None and not result.rounds:
-            share = max(share, int(budget * first_share))
-        step = share // len(survivors) or (1 if remaining >= len(survivors) else 0)
-        if step == 0:
+        if remaining < 1 or reach >= n_queries:
             break
+        if remaining < len(survivors):  # too little for everyone: the best so far (random on no data) go on
+            survivors = answers.best_first(survivors)[:remaining]
+            if len(survivors) == 1:
+                break
+        plan = survivor_schedule(len(survivors), None if result.rounds else first_keep, keep_fraction)
+        planned_keep = plan[1] if len(plan) > 1 else 1
+        floor = int(budget * first_share) if first_share is not None and not result.rounds else 0
+        step = _round_step(plan, remaining, n_queries - reach, floor)
         survivors, spent = _ask(answers, survivors, reach + step, result)
-        reach = min(reach + step, len(queries))
         result.spent += spent
         ranked = answers.best_first(survivors)
+        keep = cut(answers, ranked, planned_keep, len(result.rounds)) if len(plan) > 1 else len(ranked)
         result.rounds.append(RoundRecord(
-            len(result.rounds), list(ranked), reach, spent, result.spent, [answers.estimate(c) for c in ranked], ranked[:keep]
+            len(result.rounds), list(ranked), min(reach + step, n_queries), spent, result.spent,
+            [answers.estimate(c) for c in ranked], ranked[:keep],
         ))
         survivors = ranked[:keep]
-    result.pick = answers.best_first(survivors)[0] if survivors else None
+    result.pick = _pick(answers, survivors, result)
     return result
 
 
-def uniform(
-    candidates: Sequence[Hashable], queries: Sequence[Hashable], oracle: Oracle, budget: int, *, seed: int = 0
+def search(candidates: Sequence[Hashable], queries: Sequence[Hashable], oracle: Oracle, budget: int, *, seed: int) -> SearchResult:
+    """The default search (strategy ``adaptive``): the stable entry point for any outcome data.
+
+    Shared query sets, a funded first round (:data:`FIRST_SHARE`), then halving in which every
+    round also drops the survivors a paired test puts clearly behind the leader (:data:`CUT_ALPHA`),
+    so the pool shrinks as fast as the evidence allows and never slower than halving. ``oracle``
+    answers ``(candidate, query_ids)`` with 0/1 correctness; ``budget`` counts (candidate, query)
+    answers and is never exceeded; ``seed`` fixes the query order and tie-breaks (the result
+    carries it). Returns a :class:`SearchResult` (``pick``, ``spent``, ``rounds``, ``failures``).
+    """
+    return _halving(candidates, queries, oracle, budget, seed=seed, strategy="adaptive", shared=True, first_keep=None,
+                    keep_fraction=0.5, first_share=FIRST_SHARE, cut=_evidence_cut(CUT_ALPHA))
+
+
+def paper_schedule(
+    candidates: Sequence[Hashable], queries: Sequence[Hashable], oracle: Oracle, budget: int, *, seed: int,
+    first_keep: int = FIRST_KEEP, first_share: float | None = FIRST_SHARE, keep_fraction: float = 0.5,
 ) -> SearchResult:
-    """Every candidate answers the same ``budget // len(candidates)`` queries; the best is picked."""
+    """The study's schedule (strategy ``aggressive``): shared queries, a first cut straight to
+    ``first_keep`` (100), then keeping ``keep_fraction`` per round; the first round funded with
+    ``first_share`` of the budget (``None``: an equal share, as in the paper)."""
+    return _halving(candidates, queries, oracle, budget, seed=seed, strategy="aggressive", shared=True,
+                    first_keep=first_keep, keep_fraction=keep_fraction, first_share=first_share, cut=_planned_cut)
+
+
+def halving(candidates: Sequence[Hashable], queries: Sequence[Hashable], oracle: Oracle, budget: int, *, seed: int) -> SearchResult:
+    """Standard sequential halving (Karnin et al. 2013; strategy ``halving``): each candidate on its own queries."""
+    return _halving(candidates, queries, oracle, budget, seed=seed, strategy="halving", shared=False, first_keep=None,
+                    keep_fraction=0.5, first_share=None, cut=_planned_cut)
+
+
+def shared_halving(candidates: Sequence[Hashable], queries: Sequence[Hashable], oracle: Oracle, budget: int, *, seed: int) -> SearchResult:
+    """Sequential halving on shared query sets (strategy ``shared_halving``): what sharing alone buys."""
+    return _halving(candidates, queries, oracle, budget, seed=seed, strategy="shared_halving", shared=True, first_keep=None,
+                    keep_fraction=0.5, first_share=None, cut=_planned_cut)
+
+
+def uniform(
+    candidates: Sequence[Hashable], queries: Sequence[Hashable], oracle: Oracle, budget: int, *, seed: int
+) -> SearchResult:
+    """Every candidate answers the same ``budget // len(candidates)`` queries; the best is picked
+    (a pool of one is picked without a query: there is nothing to compare)."""
     validate_search(candidates, queries, budget)
+    if len(candidates) == 1:
+        return SearchResult("uniform", candidates[0], budget, 0, seed=seed)
     return _one_round("uniform", candidates, queries, oracle, budget // len(candidates), budget, seed)
 
 
-def exhaustive(candidates: Sequence[Hashable], queries: Sequence[Hashable], oracle: Oracle, *, seed: int = 0) -> SearchResult:
+def exhaustive(candidates: Sequence[Hashable], queries: Sequence[Hashable], oracle: Oracle, *, seed: int) -> SearchResult:
     """Every candidate answers every query: the reference the budgets are measured against."""
     validate_search(candidates, queries, None)
     return _one_round("exhaustive", candidates, queries, oracle, len(queries), None, seed)
@@ -253,22 +393,39 @@ def _one_round(
     name: str, candidates: Sequence[Hashable], queries: Sequence[Hashable], oracle: Oracle, per: int, budget: int | None, seed: int
 ) -> SearchResult:
     answers = _Answers(np.asarray(queries), oracle, True, np.random.default_rng(seed))
-    result = SearchResult(name, None, budget, 0)
+    result = SearchResult(name, None, budget, 0, seed=seed)
     alive, result.spent = _ask(answers, list(candidates), per, result)
     ranked = answers.best_first(alive)
     result.rounds.append(RoundRecord(0, ranked, min(per, len(queries)), result.spent, result.spent, [answers.estimate(c) for c in ranked], ranked[:1]))
-    result.pick = ranked[0] if ranked else None
+    result.pick = _pick(answers, ranked, result)
     return result
 
 
-def random_pick(candidates: Sequence[Hashable], *, seed: int = 0) -> SearchResult:
-    """A candidate chosen at random, without any query: the floor every method must beat."""
+def random_pick(candidates: Sequence[Hashable], *, seed: int, failed: Mapping[Hashable, str] | None = None) -> SearchResult:
+    """A candidate chosen at random among those not known to fail, without any query: the floor
+    every method must beat (a pick that cannot run is no pick)."""
     validate_search(candidates, [0], None)
+    usable = [c for c in candidates if c not in (failed or {})]
+    if not usable:
+        raise AllCandidatesFailed(f"random: every candidate failed ({len(candidates)})")
     rng = np.random.default_rng(seed)
-    return SearchResult("random", candidates[int(rng.integers(len(candidates)))], 0, 0)
+    return SearchResult("random", usable[int(rng.integers(len(usable)))], 0, 0, seed=seed)
 
 
-def most_downloaded(candidates: Sequence[Hashable], downloads: Mapping[Hashable, float]) -> SearchResult:
-    """The popular choice: the candidate with the most downloads, without any query."""
+def most_downloaded(
+    candidates: Sequence[Hashable], downloads: Mapping[Hashable, float], failed: Mapping[Hashable, str] | None = None
+) -> SearchResult:
+    """The popular choice: the most downloaded candidate not known to fail, without any query."""
     validate_search(candidates, [0], None)
-    return SearchResult("most_downloaded", max(candidates, key=lambda c: downloads.get(c, 0) or 0), 0, 0)
+    usable = [c for c in candidates if c not in (failed or {})]
+    if not usable:
+        raise AllCandidatesFailed(f"most_downloaded: every candidate failed ({len(candidates)})")
+    return SearchResult("most_downloaded", max(usable, key=lambda c: downloads.get(c, 0) or 0), 0, 0)
+
+
+BUDGETED: dict[str, Callable[..., SearchResult]] = {
+    "adaptive": search, "aggressive": paper_schedule, "shared_halving": shared_halving, "halving": halving, "uniform": uniform,
+}
+"""The budgeted strategies by name, each ``(candidates, queries, oracle, budget, *, seed)``."""
+STRATEGIES = (*BUDGETED, "exhaustive", "random", "most_downloaded")
+"""Every strategy a search run can name; the asset runs all of them unless told otherwise."""

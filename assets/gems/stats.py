@@ -35,6 +35,21 @@ def better_p_value(a_correct: int, a_n: int, b_correct: int, b_n: int) -> float:
     return float(sps.norm.sf(diff / se))
 
 
+def significantly_better_counts(correct: np.ndarray, n: np.ndarray, alpha: float) -> np.ndarray:
+    """For each candidate, how many others are significantly better than it (the same one-sided
+    pooled z-test as :func:`better_p_value`, all pairs at once: pools have thousands of candidates)."""
+    c, n = np.asarray(correct, dtype=float), np.asarray(n, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = c / n
+        pooled = (c[:, None] + c[None, :]) / (n[:, None] + n[None, :])
+        se = np.sqrt(pooled * (1 - pooled) * (1 / n[:, None] + 1 / n[None, :]))
+        diff = p[:, None] - p[None, :]  # row j better than column i
+        pval = np.where(se > 0, sps.norm.sf(diff / np.where(se > 0, se, 1)), np.where(diff > 0, 0.0, 1.0))
+    pval = np.where((n[:, None] > 0) & (n[None, :] > 0), pval, 1.0)
+    np.fill_diagonal(pval, 1.0)
+    return (pval < alpha).sum(axis=0)
+
+
 def rank_desc(values: np.ndarray) -> np.ndarray:
     """1-based competition ranks, highest value first (ties share the better rank)."""
     order = sps.rankdata(-np.asarray(values, dtype=float), method="min")

@@ -46,31 +46,76 @@ def query_id(prompt: str, reference: str) -> str:
 
 
 def load_task_file(path: str | Path, name: str, scorer: str) -> Task:
-    """Read a JSONL or parquet task file; a clear error names the file and what is wrong."""
+    """Read a JSONL or parquet task file; a clear error names the file, the line and what is wrong.
+
+    Each row is checked on its own (:func:`_check_row`) because a columnar reader would coerce a bad
+    row (a null prompt, choices given as one string) into the frame, or fail on the whole file with
+    a parser's message that names neither. A UTF-8 byte-order mark (as some editors write) is
+    accepted.
+    """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"task file {path} does not exist")
-    if path.suffix != ".parquet" and not path.read_text().strip():
-        raise ValueError(f"task file {path} has no queries")
-    try:
-        frame = pl.read_parquet(path) if path.suffix == ".parquet" else pl.read_ndjson(path)
-    except Exception as exc:
-        raise ValueError(f"task file {path} is not valid {path.suffix.lstrip('.') or 'JSONL'}: {exc}") from exc
-    missing = {"prompt", "reference"} - set(frame.columns)
-    if missing:
-        raise ValueError(f"task file {path} lacks column(s) {sorted(missing)}; it has {frame.columns}")
-    frame = frame.with_columns(pl.col("prompt").cast(pl.String), pl.col("reference").cast(pl.String))
-    if "choices" not in frame.columns:
-        frame = frame.with_columns(pl.lit(None, dtype=pl.List(pl.String)).alias("choices"))
-    if "id" in frame.columns:
-        ids = frame["id"].cast(pl.String)
+    if path.suffix == ".parquet":
+        try:
+            rows = pl.read_parquet(path).to_dicts()
+        except Exception as exc:
+            raise ValueError(f"task file {path} is not valid parquet: {exc}") from exc
+        located = [(f"row {i + 1}", row) for i, row in enumerate(rows)]
     else:
-        ids = pl.Series([query_id(p, r) for p, r in zip(frame["prompt"], frame["reference"], strict=True)])
-    frame = frame.with_columns(ids.alias("query_id")).select("query_id", "prompt", "reference", "choices")
+        located = list(_jsonl_rows(path))
+    if not located:
+        raise ValueError(f"task file {path} has no queries")
+    columns = set().union(*(row.keys() for _, row in located))
+    missing = {"prompt", "reference"} - columns
+    if missing:
+        raise ValueError(f"task file {path} lacks column(s) {sorted(missing)}; it has {sorted(columns)}")
+    records = [_check_row(path, where, row) for where, row in located]
+    frame = pl.DataFrame(records, schema={"query_id": pl.String, "prompt": pl.String, "reference": pl.String,
+                                          "choices": pl.List(pl.String)})
     dupes = frame.filter(pl.col("query_id").is_duplicated())["query_id"].unique().to_list()
     if dupes:
         raise ValueError(f"task file {path} repeats query id(s) {dupes[:5]}")
     return Task(name, scorer, frame)
+
+
+def _jsonl_rows(path: Path):
+    """(``line N``, object) for each non-blank line; an invalid line is named with the parser's reason."""
+    text = path.read_bytes().decode("utf-8-sig", errors="strict") if path.stat().st_size else ""
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"task file {path} is not valid JSONL: line {number}: {exc.msg}") from exc
+        if not isinstance(row, dict):
+            raise ValueError(f"task file {path} line {number}: expected a JSON object, got {type(row).__name__}")
+        yield f"line {number}", row
+
+
+def _check_row(path: Path, where: str, row: dict) -> dict:
+    """One query as stored, or a ValueError naming the file, the line (or row) and the problem."""
+
+    def bad(problem: str) -> ValueError:
+        return ValueError(f"task file {path} {where}: {problem}")
+
+    for column in ("prompt", "reference"):
+        value = row.get(column)
+        if value is None:
+            raise bad(f"'{column}' is missing or null")
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise bad(f"'{column}' must be text, got {type(value).__name__}")
+    prompt, reference = str(row["prompt"]), str(row["reference"])
+    choices = row.get("choices")
+    if choices is not None:
+        if not isinstance(choices, list) or not all(isinstance(c, str) for c in choices):
+            raise bad(f"'choices' must be a list of strings, got {choices!r:.60}")
+        if reference not in choices:
+            raise bad(f"reference {reference!r} is not one of its choices {choices!r:.80}")
+    qid = row.get("id")
+    return {"query_id": query_id(prompt, reference) if qid is None else str(qid), "prompt": prompt,
+            "reference": reference, "choices": choices}
 
 
 def load_hub_task(repo_id: str, filename: str, name: str, scorer: str, *, endpoint: str, token: str | None = None, revision: str | None = None) -> Task:

@@ -122,3 +122,9 @@ create table if not exists out.gem_leaderboard (
     picked_by         varchar[],             -- strategies that picked it
     primary key (base_key, task, repo_id)
 );
+
+-- The seed that repeats a search (drawn fresh per run unless configured), and why a candidate is
+-- or is not a hidden gem (the study's three parts, each judged on its interval).
+alter table core.gem_picks add column if not exists seed bigint;
+alter table out.gem_leaderboard add column if not exists top_performance boolean;
+alter table out.gem_leaderboard add column if not exists gem_reason varchar;
