@@ -14,6 +14,8 @@ thousand commits take about a second). Layout (what the local server and other s
 
 from __future__ import annotations
 
+import csv
+import gzip
 import hashlib
 import json
 import random
@@ -25,7 +27,7 @@ from pathlib import Path
 
 from localapi.sample.specs import SAMPLE, Burst, GitHubRepoSpec, HubModelSpec, SampleSpec
 
-SAMPLE_VERSION = "4"
+SAMPLE_VERSION = "5"
 """Bump when the spec or the generator changes, so a reused data dir is rebuilt."""
 
 SAMPLE_HUB_TOKEN = "hf_sample_reader_token"
@@ -108,11 +110,13 @@ def build_sample(data_dir: Path | str, force: bool = False, spec: SampleSpec = S
     rng = random.Random(spec.seed)
     renamed: dict[str, str] = {}
     for fam in spec.families:
-        gh_times = _write_github(data_dir, fam.github, rng)
+        # a replayed family draws from its own generator, so adding one leaves the others' shas unchanged
+        fam_rng = random.Random(f"{spec.seed}:{fam.github.full_name}") if fam.github.history else rng
+        gh_times = _write_github(data_dir, fam.github, fam_rng)
         if fam.github.renamed_from:
             renamed[fam.github.renamed_from] = fam.github.full_name
         for model in fam.hub:
-            _write_hub(data_dir, model, rng, gh_times)
+            _write_hub(data_dir, model, fam_rng, gh_times)
     for model in spec.extra_models:
         _write_hub(data_dir, model, rng, [])
     states = {
@@ -178,6 +182,8 @@ def _write_github(root: Path, spec: GitHubRepoSpec, rng: random.Random) -> list[
         commits[13] = (w, tz, a, ("Add training log of the 7b run\n\n" + dump).encode(), ["logs/train.txt"])
     git_dir = root / "git" / "github" / owner / f"{name}.git"
     _fast_import(git_dir, commits, lfs=False)
+    if spec.history:
+        times = _replay(git_dir, spec.history)
     created = (times[0] if times else datetime(2024, 2, 1, tzinfo=UTC)) - timedelta(hours=2)
     pushed = times[-1] if times else created
     repo = {
@@ -223,6 +229,8 @@ def _write_github(root: Path, spec: GitHubRepoSpec, rng: random.Random) -> list[
 def _write_hub(root: Path, spec: HubModelSpec, rng: random.Random, gh_times: list[datetime]) -> None:
     owner = spec.repo_id.split("/")[0]
     times = _times(spec.bursts, rng)
+    if spec.commit_days:
+        times = [datetime.fromisoformat(row["day"]).replace(tzinfo=UTC) for row in csv.DictReader(_vendored(spec.commit_days))]
     if spec.cochanges and gh_times:
         times = sorted(times + [t + timedelta(hours=rng.uniform(1, 40)) for t in rng.sample(gh_times, spec.cochanges)])
     commits = []
@@ -310,6 +318,47 @@ def _fast_import(git_dir: Path, commits: list[Commit], lfs: bool) -> str | None:
     subprocess.run(["git", "--git-dir", str(git_dir), "fast-import", "--quiet"], input=bytes(out), check=True)
     head = subprocess.run(["git", "--git-dir", str(git_dir), "rev-parse", "main"], capture_output=True, text=True, check=True)
     return head.stdout.strip()
+
+
+def _vendored(name: str) -> list[str]:
+    """The lines of a file vendored in ``sample/data/`` (gunzipped when it ends in ``.gz``)."""
+    path = Path(__file__).parent / "data" / name
+    return (gzip.decompress(path.read_bytes()) if name.endswith(".gz") else path.read_bytes()).decode().splitlines()
+
+
+def _replay(git_dir: Path, history: str) -> list[datetime]:
+    """Replay a vendored real history onto ``main`` of ``git_dir``; returns its committer times (UTC).
+
+    Each commit keeps its parents (merges included), author, committer, dates with their offsets,
+    message and changed paths (as against its first parent); contents are placeholders, so the shas
+    differ from the real ones.
+    """
+    marks: dict[str, int] = {}
+    trees: dict[str, dict[str, bytes]] = {}  # sha -> {path: placeholder content} after that commit
+    out = bytearray()
+    for n, c in enumerate(json.loads("\n".join(_vendored(history)))["commits"], 1):
+        marks[c["sha"]] = n
+        files = trees[c["sha"]] = dict(trees[c["parents"][0]]) if c["parents"] else {}
+        out += (b"" if c["parents"] else b"reset refs/heads/main\n") + f"commit refs/heads/main\nmark :{n}\n".encode()
+        for role in ("author", "committer"):
+            when = datetime.fromisoformat(c[role]["date"])
+            out += f"{role} {c[role]['name']} <{c[role]['email']}> {int(when.timestamp())} {when:%z}\n".encode()
+        out += _data(c["message"].encode())
+        out += "".join(f"{'merge' if k else 'from'} :{marks[p]}\n" for k, p in enumerate(c["parents"])).encode()
+        for status, *paths in c["changes"]:
+            old = files.pop(paths[0]) if status[0] in "DR" else b""
+            if old:
+                out += f"D {paths[0]}\n".encode()
+            if status[0] == "D":
+                continue
+            # a renamed file keeps its placeholder (a line longer when edited), so git pairs it again
+            body = old + (b"" if status == "R100" else f"# revision {n}\n".encode()) if old else _content(paths[-1], n, False)
+            files[paths[-1]] = body
+            out += f"M 100644 inline {paths[-1]}\n".encode() + _data(body)
+        out += b"\n"
+    subprocess.run(["git", "--git-dir", str(git_dir), "fast-import", "--quiet"], input=bytes(out), check=True)
+    log = subprocess.run(["git", "--git-dir", str(git_dir), "log", "--format=%ct", "main"], capture_output=True, text=True, check=True)
+    return sorted(datetime.fromtimestamp(int(t), UTC) for t in log.stdout.split())
 
 
 def _content(path: str, n: int, lfs: bool) -> bytes:

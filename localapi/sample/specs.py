@@ -7,6 +7,8 @@ bad inputs of issue 2 are all present: a card linking a nonexistent repository, 
 repository, a gated Hub repository, an empty repository, non-UTF-8 and huge commit messages, a card
 with several and with malformed GitHub links, a model under the download threshold and a non-NLP
 model. Sizes are realistic: one family has a few thousand commits, the others tens to hundreds.
+The last family is real: the sync paper's worked example, replayed from metadata vendored in
+``sample/data/`` (see its README).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ class GitHubRepoSpec:
     description: str
     renamed_from: str | None = None  # the old name still linked from cards; the API answers 301
     odd_messages: bool = False  # add a non-UTF-8 and a huge commit message
+    history: str | None = None  # a real history vendored in sample/data/, replayed instead of bursts
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,7 @@ class HubModelSpec:
     cochanges: int = 0  # extra commits placed hours after randomly chosen GitHub commits
     library_name: str = "transformers"
     languages: tuple[str, ...] = ("en",)
+    commit_days: str | None = None  # a file in sample/data/ listing commit days (one commit each, 00:00 UTC)
 
 
 @dataclass(frozen=True)
@@ -261,6 +265,34 @@ SAMPLE = SampleSpec(
                     likes=2,
                     pipeline_tag="text-classification",
                     card_links=("https://github.com/void-lab/void-lm",),
+                ),
+            ),
+        ),
+        # The paper's worked example (PAPERS.md section 1, family cahya_bert there): expected PSS,
+        # Upstream First, Disperse synchronization. Replayed: the real upstream history (170 commits,
+        # 2018-08 to 2023-05, busiest Jun-Sep 2020) and the Hub days of the paper's hand-offs.
+        # Stars, forks and the description are illustrative, not the real repository's.
+        FamilySpec(
+            shape="the paper's worked example: real GitHub history, Hub days from the paper's hand-offs",
+            github=GitHubRepoSpec(
+                "cahya-wirawan/indonesian-language-models",
+                (),
+                stars=120,
+                forks=40,
+                contributors=2,
+                description="Indonesian language models and their usage.",
+                history="cahya-wirawan__indonesian-language-models.commits.json.gz",
+            ),
+            hub=(
+                HubModelSpec(
+                    "cahya/bert-base-indonesian-522M",
+                    (),
+                    downloads=23_113,
+                    likes=21,
+                    pipeline_tag="fill-mask",
+                    card_links=("https://github.com/cahya-wirawan/indonesian-language-models",),
+                    languages=("id",),
+                    commit_days="cahya__bert-base-indonesian-522M.hub_days.csv",
                 ),
             ),
         ),
