@@ -1,12 +1,12 @@
 """Ingest assets: family discovery (unpartitioned) and commit histories (one partition per family).
 
 Thin wrappers: the logic lives in ``discovery``, ``gitlog`` and ``history`` beside this file. Both
-read from the warehouse, close the connection, talk to the platforms, then write: discovery in one
-transaction, commits in two (new commits appended, then the repository states; see ``history``).
+read from the warehouse, close the connection, talk to the platforms, then write, each in one
+transaction (see ``history`` for the commits' rules).
 """
 
 import os
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -39,9 +39,16 @@ UNKNOWN_RESET_S = 900
 """Wait before retrying a step whose rate limit did not say when it resets."""
 
 
-def retry_after_reset(exc: remote.RateLimited) -> dg.RetryRequested:
-    """A rate limit far from its reset: retry the step once the limit has reset (not on the policy's clock)."""
+def retry_after_reset(context: dg.AssetExecutionContext, exc: remote.RateLimited) -> dg.RetryRequested:
+    """A rate limit far from its reset: retry the step once the limit has reset (not on the policy's clock).
+
+    The wait is logged with the time it ends, since Dagster itself only says "retrying" and a long
+    Retry-After would otherwise look like a hang.
+    """
     wait = exc.wait_s if exc.wait_s is not None else UNKNOWN_RESET_S
+    until = datetime.now(UTC) + timedelta(seconds=wait)
+    said = "as the platform asked" if exc.wait_s is not None else "the platform did not say how long"
+    context.log.warning(f"{exc} -- retrying this step in {wait:.0f}s ({said}), at {until:%H:%M:%S} UTC")
     return dg.RetryRequested(max_retries=REMOTE_RETRY.max_retries, seconds_to_wait=wait)
 
 
@@ -67,7 +74,7 @@ def _meta(frame: pl.DataFrame, **extra: object) -> dict[str, object]:
         dg.AssetSpec(VARIANTS, description="Which Hub model belongs to which family.", group_name=GROUP, kinds=KINDS, deps=[HUB_MODELS, GITHUB_REPOS]),
     ],
     name="discover_families",
-    pool="duckdb",
+    # no pool slot: its long part is remote work; its writes queue on the warehouse's write lock
     retry_policy=REMOTE_RETRY,
 )
 def discover_families(
@@ -84,7 +91,7 @@ def discover_families(
             models.append(discovery.model_row(model, links, chosen, issue, at))
         repos, missing = discovery.resolve_github(github.client(), [m["github_repo"] for m in models if m["github_repo"]], at)
     except remote.RateLimited as exc:
-        raise retry_after_reset(exc) from exc
+        raise retry_after_reset(context, exc) from exc
     tables = discovery.build_tables(models, repos, missing, previous, at)
     manual = warehouse.query("select family_key, github_repo, hub_variants from core.manual_families")
     tables = discovery.with_manual_families(tables, manual, previous, at)
@@ -112,7 +119,7 @@ def discover_families(
     kinds=KINDS | {"git"},
     partitions_def=FAMILIES,
     deps=[FAMILIES_KEY, VARIANTS],
-    pool="duckdb",
+    # no pool slot: its long part is remote work; its writes queue on the warehouse's write lock
     retry_policy=REMOTE_RETRY,
 )
 def commits(
@@ -126,20 +133,26 @@ def commits(
     try:
         histories, errors = history.refresh_family(family, history.remotes(family, hub, github), mirror_root(config.mirror_root), at)
     except remote.RateLimited as exc:
-        raise retry_after_reset(exc) from exc
-    added = history.write_family(warehouse, family, histories, at)
+        raise retry_after_reset(context, exc) from exc
+    written = history.write_family(warehouse, family, histories, at)
+    for (platform, repo), n in written.dropped.items():
+        context.log.warning(f"{platform} repository {repo}: history rewritten upstream, {n} stored commits no longer "
+                            "on its default branch were removed (recorded in raw.repo_state.rewritten_at)")
     if errors:  # what worked is stored; the step fails so its retry policy fetches the rest later
         raise dg.Failure(f"family {family.family_key}: {len(errors)} repositories failed: " + " | ".join(errors))
     stored = warehouse.query(
         "select platform, count(*)::int as n from raw.commits where family_key = ? group by 1 order by 1", [family.family_key]
     )
     by_platform = dict(zip(stored["platform"], stored["n"]))
-    new = history.commit_frame(family.family_key, histories).select("platform", "repo", "sha", "committed_at", "title", "n_files")
-    status = pl.DataFrame([{"platform": h.platform, "repo": h.repo, "status": h.status, "new": len(h.commits), "reason": h.reason} for h in histories])
-    context.log.info(f"{family.family_key}: {added} new commits; " + ", ".join(f"{h.repo}={h.status}" for h in histories))
+    new = history.commit_frame(family, histories).select("platform", "repo", "sha", "committed_at", "title", "n_files")
+    status = pl.DataFrame([{"platform": h.platform, "repo": h.repo, "status": h.status, "read": len(h.commits),
+                            "removed": written.dropped.get((h.platform, h.repo), 0), "reason": h.reason} for h in histories])
+    context.log.info(f"{family.family_key}: {written.added} new commits; "
+                     + ", ".join(f"{h.platform}:{h.repo}={h.status}" for h in histories))
     return dg.MaterializeResult(metadata={
         "dagster/row_count": sum(by_platform.values()),
-        "new_commits": added,
+        "new_commits": written.added,
+        "removed_commits": sum(written.dropped.values()),
         "github_commits": by_platform.get("github", 0),
         "hub_commits": by_platform.get("hub", 0),
         "repositories": table_preview(status, 50),

@@ -10,13 +10,23 @@ advertisement, then one pack). Both platforms serve git over HTTPS.
 - An unchanged refresh is one request: ``git -c protocol.version=0 ls-remote`` (a single GET of the
   ref advertisement) compared with the head stored in ``raw.repo_state``. A changed repository is
   fetched (only the missing objects travel) and only commits after the stored head are read.
+- Rewritten history (a force-push, the Hub's super-squash): when the stored head is no longer an
+  ancestor of the new head, the whole history reachable from the new head is read and marked
+  ``complete``; the writer then removes the stored commits that are not in it (``history``).
 - Changed files come from ``--name-status`` in the same pass (merges against their first parent, as
-  GitHub shows them; no rename detection, which would need file contents). Line counts would need
-  the blobs, so ``additions``/``deletions`` are NULL: documented, not guessed.
-- Messages are decoded as UTF-8, else Latin-1 (never fails, never drops bytes); a message longer than
-  :data:`MAX_MESSAGE_CHARS` is cut with a marker saying how long it was.
-- A token reaches git only through ``GIT_CONFIG_COUNT/KEY/VALUE`` (an ``http.<url>.extraHeader`` for
-  that host), never argv or URLs, and is scrubbed from every error.
+  GitHub shows them), with GitHub's status names. Renames and copies are found as ``git log -M -C``
+  finds them, which needs the contents of the files involved: before the log, the blobs of the
+  commits that could hold one (a file added and another deleted or modified) are fetched in one
+  request, so git never fetches them one commit at a time. Line counts would need every blob, so
+  ``additions``/``deletions`` are NULL: documented, not guessed.
+- Messages are decoded as UTF-8, else Windows-1252 (what "Latin-1" text from Windows tools really
+  is), bytes that code page leaves undefined as Latin-1: never fails, never drops bytes; a message
+  longer than :data:`MAX_MESSAGE_CHARS` is cut with a marker saying how long it was.
+- Credentials reach git only through ``GIT_CONFIG_COUNT/KEY/VALUE`` (an ``http.<url>.extraHeader``
+  for that host): a token, or a user and password written in the server URL, which is stripped from
+  the URL so it is never in argv, in a mirror's config or in an error; scrubbed from every error.
+- Every network git call gives up on a stalled transfer (``http.lowSpeedLimit``/``lowSpeedTime``)
+  and, as a last resort, after :data:`GIT_TIMEOUT_S`.
 """
 
 from __future__ import annotations
@@ -26,32 +36,57 @@ import os
 import re
 import subprocess
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from assets.ingest.remote import RateLimited, TransientError, call, scrub
 
 MAX_MESSAGE_CHARS = 65_536
 MAX_TITLE_CHARS = 500
 HEAD_REF = "refs/hubscope/head"
-_FORMAT = "%x1e%H%x00%P%x00%an%x00%ae%x00%at%x00%ct%x00%B"
+LOW_SPEED_BYTES = 1000
+"""A network git call slower than this many bytes a second ..."""
+LOW_SPEED_S = int(os.environ.get("HUBSCOPE_GIT_LOW_SPEED_S", "60"))
+"""... for this many seconds is abandoned (a transient failure, retried): a stalled server cannot
+hold the step, and the warehouse's writer lock, for ever."""
+GIT_TIMEOUT_S = float(os.environ.get("HUBSCOPE_GIT_TIMEOUT_S", "3600"))
+"""Backstop for any one git process (a trickle just over the low-speed limit)."""
+_FORMAT = "%x1e%H%x00%P%x00%an%x00%ae%x00%ad%x00%cn%x00%ce%x00%cd%x00%B"
 _SHA = re.compile(rb"^\x1e[0-9a-f]{40}$")
-_CHANGES = {"A": "added", "M": "modified", "D": "removed", "T": "type_changed", "R": "renamed", "C": "copied"}
+_TRACE = re.compile(r"^\d\d:\d\d:\d\d\.\d+ \S+:\d+ ")
+_RETRY_AFTER = re.compile(r"<= Recv header: Retry-After: (\d+)", re.IGNORECASE)
+CHANGES = {"A": "added", "M": "modified", "D": "removed", "T": "changed", "R": "renamed", "C": "copied"}
+"""git's status letters as GitHub names them in a commit's ``files`` (``changed``: the file type changed)."""
 
 
 class GitError(RuntimeError):
-    """A git command failed; ``kind`` is not_found, auth, rate, empty or transient."""
+    """A git command failed; ``kind`` is not_found, auth, rate, empty or transient.
 
-    def __init__(self, kind: str, message: str) -> None:
+    ``retry_after_s``: the server's ``Retry-After`` on a 429, when it sent one.
+    """
+
+    def __init__(self, kind: str, message: str, retry_after_s: float | None = None) -> None:
         super().__init__(message)
         self.kind = kind
+        self.retry_after_s = retry_after_s
+
+
+def _without_credentials(url: str) -> tuple[str, str | None]:
+    """``url`` without ``user:password@``, and those credentials as a Basic auth value (or None)."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url, None
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    user_pass = f"{unquote(parts.username or '')}:{unquote(parts.password or '')}"
+    return urlunsplit(parts._replace(netloc=netloc)), base64.b64encode(user_pass.encode()).decode()
 
 
 @dataclass(frozen=True)
 class GitRemote:
-    """One repository to mirror. ``auth_header`` is a full header line, or None for anonymous."""
+    """One repository to mirror. ``url`` carries no credentials; ``auth_header`` is a full header line, or None."""
 
     platform: str  # "hub" | "github"
     repo: str  # "owner/repo" or the model id, as stored in the warehouse
@@ -60,15 +95,19 @@ class GitRemote:
 
     @classmethod
     def hub(cls, repo_id: str, url: str, token: str | None) -> GitRemote:
-        return cls("hub", repo_id, url, f"Authorization: Bearer {token}" if token else None)
+        clean, basic = _without_credentials(url)
+        header = f"Authorization: Bearer {token}" if token else (f"Authorization: Basic {basic}" if basic else None)
+        return cls("hub", repo_id, clean, header)
 
     @classmethod
     def github(cls, full_name: str, url: str, token: str | None) -> GitRemote:
-        basic = base64.b64encode(f"x-access-token:{token}".encode()).decode() if token else None
-        return cls("github", full_name, url, f"Authorization: Basic {basic}" if basic else None)
+        clean, basic = _without_credentials(url)
+        if token:
+            basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
+        return cls("github", full_name, clean, f"Authorization: Basic {basic}" if basic else None)
 
     def env(self) -> dict[str, str]:
-        """git's environment: no prompts, no user or system config, the token as a config entry."""
+        """git's environment: no prompts, no user or system config, credentials and low-speed limits as config."""
         env = {
             **os.environ,
             "GIT_TERMINAL_PROMPT": "0",
@@ -76,13 +115,14 @@ class GitRemote:
             "GIT_CONFIG_GLOBAL": os.devnull,
             "LC_ALL": "C",
         }
+        config: list[tuple[str, str]] = []
         if self.auth_header:
             parts = urlsplit(self.url)
-            env |= {
-                "GIT_CONFIG_COUNT": "1",
-                "GIT_CONFIG_KEY_0": f"http.{parts.scheme}://{parts.netloc}/.extraHeader",
-                "GIT_CONFIG_VALUE_0": self.auth_header,
-            }
+            config.append((f"http.{parts.scheme}://{parts.netloc}/.extraHeader", self.auth_header))
+        config += [("http.lowSpeedLimit", str(LOW_SPEED_BYTES)), ("http.lowSpeedTime", str(LOW_SPEED_S))]
+        env["GIT_CONFIG_COUNT"] = str(len(config))
+        for i, (key, value) in enumerate(config):
+            env[f"GIT_CONFIG_KEY_{i}"], env[f"GIT_CONFIG_VALUE_{i}"] = key, value
         return env
 
     def secrets(self) -> list[str]:
@@ -94,7 +134,11 @@ class GitRemote:
 
 @dataclass
 class RepoHistory:
-    """What one refresh of one repository found."""
+    """What one refresh of one repository found.
+
+    ``complete``: ``commits`` is the whole history reachable from ``head_sha`` (first read, or the
+    stored head is gone from it), so stored commits not among them are no longer on the default branch.
+    """
 
     platform: str
     repo: str
@@ -102,16 +146,43 @@ class RepoHistory:
     head_sha: str | None = None
     reason: str | None = None
     commits: list[dict[str, Any]] = field(default_factory=list)
+    complete: bool = False
 
 
-def git(remote: GitRemote, *args: str, git_dir: Path | None = None) -> bytes:
-    """Run git for ``remote``; failures become :class:`GitError` with a scrubbed, classified message."""
+def command_text(args: tuple[str, ...] | list[str]) -> str:
+    """The git command a user would type: ``-c key=value`` options left out (they hold no command)."""
+    shown, skip = [], False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg == "-c":
+            skip = True
+        else:
+            shown.append(arg)
+    return "git " + " ".join(shown)
+
+
+def git(remote: GitRemote, *args: str, git_dir: Path | None = None, stdin: bytes | None = None) -> bytes:
+    """Run git for ``remote``; failures become :class:`GitError` with a scrubbed, classified message.
+
+    Response headers are traced (``GIT_TRACE_CURL``, no data) so a 429's ``Retry-After`` can be read;
+    the message names the command and keeps git's own error lines, not the trace.
+    """
     cmd = ["git", *(["--git-dir", str(git_dir)] if git_dir else []), *args]
-    proc = subprocess.run(cmd, capture_output=True, env=remote.env())
+    env = remote.env() | {"GIT_TRACE_CURL": "1", "GIT_TRACE_CURL_NO_DATA": "1"}
+    try:
+        proc = subprocess.run(cmd, capture_output=True, env=env, input=stdin, timeout=GIT_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        raise GitError("transient", f"{command_text(args)} ({remote.platform} repository {remote.repo}) "
+                       f"gave no result in {GIT_TIMEOUT_S:.0f}s") from None
     if proc.returncode == 0:
         return proc.stdout
-    err = scrub(proc.stderr.decode("utf-8", "replace"), remote.secrets()).strip()
-    raise GitError(_classify(err), f"git {args[0]} of {remote.platform} repository {remote.repo} failed: {err[-400:]}")
+    lines = proc.stderr.decode("utf-8", "replace").splitlines()
+    err = scrub("\n".join(line for line in lines if not _TRACE.match(line)), remote.secrets()).strip()
+    retry = [float(m.group(1)) for line in lines if (m := _RETRY_AFTER.search(line))]
+    what = scrub(command_text(args), remote.secrets())[:300]
+    raise GitError(_classify(err), f"{what} ({remote.platform} repository {remote.repo}) failed: {err[-400:]}",
+                   retry[-1] if retry else None)
 
 
 def _classify(stderr: str) -> str:
@@ -156,7 +227,7 @@ def fetch_mirror(remote: GitRemote, mirror: Path) -> str | None:
         for key, value in (("remote.origin.promisor", "true"), ("remote.origin.partialclonefilter", "blob:none"),
                            ("core.logallrefupdates", "false"), ("gc.auto", "0")):
             git(remote, "config", key, value, git_dir=mirror)
-    git(remote, "config", "remote.origin.url", remote.url, git_dir=mirror)
+    git(remote, "config", "remote.origin.url", remote.url, git_dir=mirror)  # also replaces a URL an older version stored
     try:
         _retrying(remote, "fetch", lambda: git(
             remote, "-c", "protocol.version=0", "fetch", "--quiet", "--no-tags", "--filter=blob:none",
@@ -168,26 +239,67 @@ def fetch_mirror(remote: GitRemote, mirror: Path) -> str | None:
     return git(remote, "rev-parse", HEAD_REF, git_dir=mirror).decode().strip()
 
 
-def read_log(remote: GitRemote, mirror: Path, head: str, known_head: str | None, fetched_at: datetime) -> list[dict[str, Any]]:
-    """Rows for ``raw.commits``: every commit reachable from ``head`` and not from ``known_head``."""
-    revs = [head]
-    if known_head and known_head != head and _has_commit(remote, mirror, known_head):
-        revs.append(f"^{known_head}")
-    out = git(remote, "log", "-z", "--no-renames", "--diff-merges=first-parent", "--name-status",
-              f"--format={_FORMAT}", *revs, "--", git_dir=mirror)
-    return parse_log(out, remote.platform, remote.repo, fetched_at)
-
-
-def _has_commit(remote: GitRemote, mirror: Path, sha: str) -> bool:
+def is_ancestor(remote: GitRemote, mirror: Path, old: str, new: str) -> bool:
+    """Whether ``old`` is in ``new``'s history (False too when the mirror no longer holds ``old``)."""
     try:
-        git(remote, "cat-file", "-e", f"{sha}^{{commit}}", git_dir=mirror)
+        git(remote, "merge-base", "--is-ancestor", old, new, git_dir=mirror)
         return True
     except GitError:
         return False
 
 
+def read_log(remote: GitRemote, mirror: Path, head: str, since: str | None, fetched_at: datetime) -> list[dict[str, Any]]:
+    """Rows for ``raw.commits``: every commit reachable from ``head`` and not from ``since`` (None: all)."""
+    revs = [head, *([f"^{since}"] if since else [])]
+    _prefetch_rename_blobs(remote, mirror, revs)
+    out = git(remote, "log", "-z", "-M", "-C", "--diff-merges=first-parent", "--name-status", "--date=raw",
+              f"--format={_FORMAT}", *revs, "--", git_dir=mirror)
+    return parse_log(out, remote.platform, remote.repo, fetched_at)
+
+
+def _prefetch_rename_blobs(remote: GitRemote, mirror: Path, revs: list[str]) -> None:
+    """Fetch, in one request, the blobs ``-M -C`` compares and the mirror lacks.
+
+    git looks for renames and copies only among the files a commit adds (destinations) and the ones
+    it deletes or modifies (sources), so only commits with both need contents; without this, git
+    would fetch them itself, one request per commit.
+    """
+    out = git(remote, "log", "-z", "--no-renames", "--diff-merges=first-parent", "--raw", "--no-abbrev", "--format=%x1e%H",
+              *revs, "--", git_dir=mirror)
+    wanted: set[str] = set()
+    for commit in out.split(b"\x1e")[1:]:
+        added, sources = [], []
+        for entry in commit.split(b"\x00"):
+            fields = entry.strip(b"\n").split()
+            if len(fields) == 5 and fields[0].startswith(b":"):
+                old, new, code = fields[2].decode(), fields[3].decode(), fields[4][:1]
+                if code == b"A":
+                    added.append(new)
+                elif code in (b"D", b"M"):
+                    sources.append(old)
+        if added and sources:
+            wanted.update(added + sources)
+    if not wanted:
+        return
+    listed = git(remote, "rev-list", "--objects", "--missing=print", *revs, git_dir=mirror)
+    missing = sorted(wanted & {line[1:] for line in listed.decode().splitlines() if line.startswith("?")})
+    if missing:
+        _retrying(remote, "fetch blobs", lambda: git(
+            remote, "-c", "protocol.version=2", "-c", "fetch.negotiationAlgorithm=noop", "fetch", "--quiet",
+            "--no-tags", "--no-write-fetch-head", "--recurse-submodules=no", "--filter=blob:none", "--stdin",
+            "origin", git_dir=mirror, stdin="\n".join(missing).encode() + b"\n"))
+
+
+def _when(raw: bytes) -> tuple[datetime, int]:
+    """``--date=raw`` (``1700000000 +0130``) as a UTC time and the zone's offset in minutes."""
+    seconds, _, zone = raw.decode().partition(" ")
+    sign = -1 if zone.startswith("-") else 1
+    offset = sign * (int(zone[1:3] or 0) * 60 + int(zone[3:5] or 0)) if zone else 0
+    return datetime.fromtimestamp(int(seconds), UTC), offset
+
+
 def parse_log(out: bytes, platform: str, repo: str, fetched_at: datetime) -> list[dict[str, Any]]:
-    """Parse ``git log -z --name-status --format=_FORMAT`` output (fields and paths NUL-separated)."""
+    """Parse ``git log -z --name-status --date=raw --format=_FORMAT`` output (fields and paths NUL-separated)."""
     tokens = out.split(b"\x00")
     rows: list[dict[str, Any]] = []
     i = 0
@@ -196,20 +308,25 @@ def parse_log(out: bytes, platform: str, repo: str, fetched_at: datetime) -> lis
         if not _SHA.match(tok):
             i += 1
             continue
-        sha, parents, an, ae, at, ct, body = tok[1:], *tokens[i + 1 : i + 7]
-        i += 7
+        sha, parents, an, ae, ad, cn, ce, cd, body = tok[1:], *tokens[i + 1 : i + 9]
+        i += 9
         files = []
         while i + 1 < len(tokens) and not _SHA.match(tokens[i].lstrip(b"\n")):
             code = tokens[i].strip(b"\n").decode("ascii", "replace")
             if not code:
                 i += 1
                 continue
-            files.append({"path": decode(tokens[i + 1]), "change": _CHANGES.get(code[:1], "modified"),
+            old = None
+            if code[:1] in ("R", "C"):  # a rename or copy names its source, then its destination
+                old, i = decode(tokens[i + 1]), i + 1
+            files.append({"path": decode(tokens[i + 1]), "old_path": old, "change": CHANGES.get(code[:1], "modified"),
                           "additions": None, "deletions": None})
             i += 2
         message = decode(body).rstrip("\n")
         if len(message) > MAX_MESSAGE_CHARS:
             message = f"{message[:MAX_MESSAGE_CHARS]}\n[hubscope: message cut, {len(message)} characters in all]"
+        authored_at, author_tz = _when(ad)
+        committed_at, committer_tz = _when(cd)
         rows.append({
             "platform": platform,
             "repo": repo,
@@ -217,8 +334,12 @@ def parse_log(out: bytes, platform: str, repo: str, fetched_at: datetime) -> lis
             "parents": parents.decode().split(),
             "author_name": decode(an),
             "author_email": decode(ae),
-            "authored_at": datetime.fromtimestamp(int(at), UTC),
-            "committed_at": datetime.fromtimestamp(int(ct), UTC),
+            "authored_at": authored_at,
+            "author_tz_offset": author_tz,
+            "committer_name": decode(cn),
+            "committer_email": decode(ce),
+            "committed_at": committed_at,
+            "committer_tz_offset": committer_tz,
             "title": message.split("\n", 1)[0][:MAX_TITLE_CHARS],
             "message": message,
             "files": files,
@@ -229,11 +350,15 @@ def parse_log(out: bytes, platform: str, repo: str, fetched_at: datetime) -> lis
 
 
 def decode(raw: bytes) -> str:
-    """UTF-8 when valid, else Latin-1: git keeps messages as bytes and old repositories hold Latin-1."""
+    """UTF-8 when valid, else Windows-1252 (a superset of Latin-1's printable range: ``\\x92`` is ``’``),
+    with the five bytes that code page leaves undefined read as Latin-1, so nothing fails or is dropped."""
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
-        return raw.decode("latin-1")
+        return "".join(_CP1252[b] for b in raw)
+
+
+_CP1252 = [bytes([b]).decode("cp1252", "ignore") or chr(b) for b in range(256)]
 
 
 def refresh_repo(remote: GitRemote, mirror: Path, known_head: str | None, fetched_at: datetime) -> RepoHistory:
@@ -253,10 +378,14 @@ def refresh_repo(remote: GitRemote, mirror: Path, known_head: str | None, fetche
             result.status, result.reason = "empty", "the repository has no commits"
             return result
         result.head_sha = head
-        result.commits = read_log(remote, mirror, head, known_head, fetched_at)
+        since = known_head if known_head and known_head != head and is_ancestor(remote, mirror, known_head, head) else None
+        result.complete = since is None
+        result.commits = read_log(remote, mirror, head, since, fetched_at)
     except GitError as exc:
         if exc.kind == "rate":
-            raise RateLimited(f"{remote.platform}:{remote.repo}: rate limited by the git server ({exc})") from None
+            wait = exc.retry_after_s
+            left = f"resets in {wait:.0f}s" if wait is not None else "no Retry-After given"
+            raise RateLimited(f"{remote.platform}:{remote.repo}: rate limited by the git server ({left}): {exc}", wait) from None
         if exc.kind == "not_found":
             result.status, result.reason = "failed", f"repository not found at {remote.url}"
         elif exc.kind == "auth":

@@ -5,8 +5,11 @@ the README text, often several times: the upstream code, the libraries used to t
 sub-folders, owner pages, malformed URLs. The sync study pairs a model with the repository its
 authors develop it in, so:
 
-1. every ``github.com/<owner>/<repo>`` occurrence is parsed (``.git``, ``/tree/...``, fragments and
-   trailing punctuation stripped); owner-only, empty or invalid links are kept for audit but unusable;
+1. every URL-like text naming ``github.com`` is collected for audit, but only a link whose host *is*
+   ``github.com`` (or ``www.``), over http(s), without credentials or port, with a path
+   ``/<owner>/<repo>`` that follows GitHub's naming rules, names a repository (``.git``, ``/tree/...``,
+   fragments and trailing punctuation stripped). ``notgithub.com/...``, ``gist.github.com/...``,
+   ``api.github.com/repos/...`` or ``evil.example/github.com/...`` are kept for audit but unusable;
 2. well-known library repositories (transformers, peft, ...) are never the upstream of a model;
 3. among the rest, a repository whose owner is the model's author wins, then the first one linked.
 """
@@ -16,12 +19,19 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
-_GITHUB = re.compile(
-    r"(?:https?://)?(?:www\.)?github\.com/([A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))/([A-Za-z0-9_.-]{1,100})",
-    re.IGNORECASE,
-)
-_ANY_GITHUB = re.compile(r"(?:https?://)?(?:www\.)?github\.com[^\s)\]\"'<>]*", re.IGNORECASE)
+from huggingface_hub.errors import HFValidationError
+from huggingface_hub.utils import validate_repo_id
+
+_URL_CHARS = r"[^\s()\[\]{}<>\"'`|]"
+_ANY_GITHUB = re.compile(rf"{_URL_CHARS}*github\.com{_URL_CHARS}*", re.IGNORECASE)
+"""A whole URL-like token around ``github.com``, host included, so its real host can be checked."""
+_GITHUB_OWNER = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,38}")
+"""GitHub user and organisation names: letters, digits and hyphens, not starting with one, at most 39."""
+_GITHUB_REPO = re.compile(r"[A-Za-z0-9._-]{1,100}")
+"""GitHub repository names: letters, digits, ``.``, ``_``, ``-``, at most 100 (``.`` and ``..`` refused)."""
+_GITHUB_HOSTS = frozenset({"github.com", "www.github.com"})
 
 LIBRARY_REPOS = frozenset(
     {
@@ -58,15 +68,51 @@ def github_links(card: Mapping[str, Any] | None, readme: str | None = None) -> l
 
 
 def parse_repo(link: str) -> str | None:
-    """``owner/repo`` of a GitHub link, or None when it names no repository."""
-    m = _GITHUB.match(link.strip())
-    if not m:
+    """``owner/repo`` of a link to a repository on github.com, or None when it names none."""
+    text = link.strip()
+    url = text if re.match(r"[a-z][a-z0-9+.-]*://", text, re.IGNORECASE) else f"https://{text}"
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:  # e.g. "git@github.com:owner/repo" read as a port
         return None
-    owner, repo = m.group(1), m.group(2)
+    if (parts.scheme.lower() not in ("http", "https") or (parts.hostname or "").lower() not in _GITHUB_HOSTS
+            or parts.username is not None or port is not None):
+        return None
+    owner, repo = (parts.path.split("/") + ["", ""])[1:3]
     repo = re.sub(r"\.git$", "", repo).rstrip(".")
-    if not repo or owner.lower() in _RESERVED_OWNERS or repo in (".", ".."):
+    if owner.lower() in _RESERVED_OWNERS:
         return None
-    return f"{owner}/{repo}"
+    try:
+        return check_repo_name("github", f"{owner}/{repo}")
+    except ValueError:
+        return None
+
+
+def check_repo_name(platform: str, name: str) -> str:
+    """``name`` checked against the platform's own naming rules; a ValueError names it and the rule.
+
+    GitHub: ``owner/repo`` (see ``_GITHUB_OWNER``/``_GITHUB_REPO``). Hub: huggingface_hub's own
+    ``validate_repo_id`` (``[namespace/]name``, letters, digits, ``-_.``, no ``--`` or ``..``, at most 96).
+    Every name is checked before it is put into a URL, so requests never leave the configured
+    API and git prefixes (``../etc``, ``owner/repo/../../x`` or an absolute URL are refused).
+    """
+    if platform == "github":
+        owner, _, repo = name.partition("/")
+        if not (_GITHUB_OWNER.fullmatch(owner) and _GITHUB_REPO.fullmatch(repo) and repo not in (".", "..")
+                and not repo.lower().endswith(".git")):
+            raise ValueError(
+                f"GitHub repository {name!r} is not a valid owner/repo name (owner: letters, digits and '-', "
+                "not starting with '-', at most 39; repo: letters, digits, '.', '_', '-', at most 100)"
+            )
+        return name
+    if platform == "hub":
+        try:
+            validate_repo_id(name)
+        except HFValidationError as exc:
+            raise ValueError(f"Hub model id {name!r} is not valid: {exc}") from None
+        return name
+    raise ValueError(f"unknown platform {platform!r} for repository {name!r} (github or hub)")
 
 
 def choose_repo(links: Iterable[str], author: str | None) -> tuple[str | None, str | None]:

@@ -12,6 +12,10 @@ Every REST or git call of the ingest stage goes through :func:`call`, which sort
 - anything else (not found, gated, bad request): raised unchanged for the caller to record.
 
 Messages pass through :func:`scrub`, so a token never reaches logs, metadata, tables or exceptions.
+
+Every remote call has a timeout: PyGithub's own (15 s), git's low-speed limits (``gitlog``), and for
+huggingface_hub, whose shared HTTP client waits for ever by default, :func:`hub_client` (installed on
+import with ``set_client_factory``); a timeout is a transient failure.
 """
 
 from __future__ import annotations
@@ -27,8 +31,10 @@ from typing import TypeVar
 
 import httpx2
 from github import GithubException, RateLimitExceededException
+from huggingface_hub import set_client_factory
 from huggingface_hub.errors import HfHubHTTPError
 from huggingface_hub.utils import parse_ratelimit_headers
+from huggingface_hub.utils._http import default_client_factory
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -40,6 +46,18 @@ ATTEMPTS = 3
 """Tries of one call (transient failures and near rate-limit resets) before giving up."""
 BACKOFF_S = 0.5
 """First wait between tries after a transient failure; doubled after each."""
+REST_TIMEOUT_S = float(os.environ.get("HUBSCOPE_REST_TIMEOUT_S", "60"))
+"""Longest silence of the Hub's REST server (connect, or between two reads) before the call fails."""
+
+
+def hub_client() -> httpx2.Client:
+    """huggingface_hub's default client (its request hooks kept), with :data:`REST_TIMEOUT_S`."""
+    client = default_client_factory()
+    client.timeout = httpx2.Timeout(REST_TIMEOUT_S)
+    return client
+
+
+set_client_factory(hub_client)
 
 
 class TransientError(RuntimeError):

@@ -81,3 +81,20 @@ create table if not exists raw.repo_state (
 -- Added by the ingest stage (after the contract above was fixed; columns are only ever added).
 -- Why a scanned model has no family: no/malformed/library-only links, or the linked repo is missing.
 alter table raw.hub_models add column if not exists link_issue varchar;
+
+-- Added for what a repository miner expects (issue 13) and rewritten histories (issue 12). Each line
+-- migrates a warehouse made before it; on a new one the tables above get the same columns.
+alter table raw.commits add column if not exists author_tz_offset smallint;     -- minutes east of UTC, as git records it
+alter table raw.commits add column if not exists committer_name varchar;        -- who applied the commit (rebase, merge, web UI)
+alter table raw.commits add column if not exists committer_email varchar;
+alter table raw.commits add column if not exists committer_tz_offset smallint;  -- minutes east of UTC
+-- 'future', 'before_2000' or 'before_repository' (committed over a day before the repository was
+-- created on its platform); null when the dates are plausible. See assets/ingest/history.py.
+alter table raw.commits add column if not exists date_flag varchar;
+-- files: the source of a rename or copy (git -M -C); change uses GitHub's names: added, removed,
+-- modified, renamed, copied, changed (the file type changed).
+alter table raw.commits add column if not exists files.element.old_path varchar;
+-- The last time the repository's history was rewritten upstream (force-push, super-squash) and how
+-- many stored commits that removed (no longer reachable from the default branch).
+alter table raw.repo_state add column if not exists rewritten_at timestamptz;
+alter table raw.repo_state add column if not exists dropped_commits integer;

@@ -11,12 +11,13 @@ from orchestration.partitions import FAMILIES
 from orchestration.schedules import daily_family_refresh
 
 INGEST_GRAPH = {
-    # key: (upstream keys, partitions, pool)
-    "raw/hub_models": (set(), None, "duckdb"),
-    "raw/github_repos": ({"raw/hub_models"}, None, "duckdb"),
-    "core/families": ({"raw/hub_models", "raw/github_repos"}, None, "duckdb"),
-    "core/variants": ({"raw/hub_models", "raw/github_repos"}, None, "duckdb"),
-    "raw/commits": ({"core/families", "core/variants"}, "families", "duckdb"),
+    # key: (upstream keys, partitions, pool): no pool, the remote work must not hold the writers' slot
+    # (issue 12 item 3); writes queue on the warehouse's write lock instead
+    "raw/hub_models": (set(), None, None),
+    "raw/github_repos": ({"raw/hub_models"}, None, None),
+    "core/families": ({"raw/hub_models", "raw/github_repos"}, None, None),
+    "core/variants": ({"raw/hub_models", "raw/github_repos"}, None, None),
+    "raw/commits": ({"core/families", "core/variants"}, "families", None),
 }
 
 

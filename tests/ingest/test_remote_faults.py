@@ -75,10 +75,17 @@ def test_a_refused_contributor_list_leaves_contributors_null(fresh):
     assert fresh.warehouse.query("select count(*) from raw.github_repos where contributors is not null").item() == 0
 
 
-def test_rate_limited_git_asks_for_a_retry_after_the_reset(fresh):
+def test_rate_limited_git_asks_for_a_retry_after_the_servers_retry_after(fresh):
     fresh.api.inject(route="git.github.info_refs", status=429, times=1, headers={"Retry-After": "3600"})
     error = fresh.call_commits("qwerty-ai__tinyqwerty")
-    assert isinstance(error, dg.RetryRequested) and error.seconds_to_wait == UNKNOWN_RESET_S  # git does not tell
+    assert isinstance(error, dg.RetryRequested) and error.seconds_to_wait == 3600  # read from git's trace
+    assert "resets in 3600s" in str(error.__cause__)
+
+
+def test_rate_limited_git_without_retry_after_waits_the_default(fresh):
+    fresh.api.inject(route="git.github.info_refs", status=429, times=1)
+    error = fresh.call_commits("qwerty-ai__tinyqwerty")
+    assert isinstance(error, dg.RetryRequested) and error.seconds_to_wait == UNKNOWN_RESET_S
 
 
 def test_commits_of_a_variant_no_longer_in_the_family_are_removed(fresh):
