@@ -1,9 +1,11 @@
 """The hand-labelled gold set: ``gold.csv`` beside this module, validated on load.
 
 Columns: ``gold_id, platform, category, title, message, files`` (paths separated by ``|``).
-Labelled by the project by hand from each commit's definition in ``taxonomy.json``, covering
-every category on both platforms; commits are realistic of each platform (Hub bot uploads,
-card edits, GitHub training-code changes) but written for this set, not copied from any repo.
+Each row was labelled by a developer reading the commit against the definitions in
+``taxonomy.json`` (never by running a labeller), covering every one of the 19 labels on both
+platforms; commits are realistic of each platform (Hub bot uploads, card edits, GitHub
+training-code changes) but written for this set, not copied from any repo. How it was made and its
+limits: the stage's README, section "The gold set".
 """
 
 from __future__ import annotations

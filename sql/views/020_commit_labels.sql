@@ -3,7 +3,9 @@
 --   name) is the family's LLM labeller; other models' rows are ignored, so models never mix in a
 --   family (a new model, or the configured one once it has run, takes over the whole family);
 -- - a commit takes that labeller's answer when it is labelled, else the rules label: an
---   unlabelled LLM row (its answers failed validation) never hides the rules label.
+--   unlabelled LLM row (its answers failed validation) never hides the rules label;
+-- - labels replayed from a file (labeller 'replay', assets/sync/replay.py) are a person's or a
+--   published study's and come first.
 -- The label may be one of the 4 labels that are not categories (core.taxonomy.is_category).
 create or replace view core.commit_labels as
 with llm_runs as (
@@ -20,8 +22,8 @@ family_llm as (
 select l.family_key, l.platform, l.repo, l.sha, l.category, l.labeller
 from core.labelled_commits l
 left join family_llm f on f.family_key = l.family_key
-where l.status = 'labelled' and (l.labeller = 'rules' or l.labeller = f.labeller)
+where l.status = 'labelled' and (l.labeller in ('rules', 'replay') or l.labeller = f.labeller)
 qualify row_number() over (
     partition by l.family_key, l.platform, l.repo, l.sha
-    order by case when l.labeller = 'rules' then 1 else 0 end
+    order by case l.labeller when 'replay' then 0 when 'rules' then 2 else 1 end
 ) = 1;
