@@ -9,10 +9,9 @@ import dagster as dg
 import polars as pl
 from pydantic import Field
 
-from assets.sync import plots
+from assets.sync import plots, statistics
 from assets.sync.classify import ClassifyOptions, classify
-from assets.sync.queries import refresh_table, run_query
-from assets.sync.statistics import goodness_of_fit, handoff_tests, independence_tests, rq1_tests
+from assets.sync.queries import refresh_table
 from orchestration.partitions import FAMILIES
 from orchestration.warehouse import Warehouse, table_preview
 
@@ -72,9 +71,8 @@ def sync_families(context: dg.AssetExecutionContext, config: SyncConfig, warehou
         "status": row["status"],
         "code": row["code"] or "(excluded)",
         "pattern": row["pattern"] or f"(excluded: {row['reason']})",
-        "variants": dg.MetadataValue.table(
-            result.variants.select("hub_repo", "n_commits", "n_periods", "n_shared_periods", "longest_shared_run")
-            .to_dicts()) if result.variants.height else "none",
+        "variants": table_preview(result.variants.select(
+            "hub_repo", "n_commits", "n_periods", "n_shared_periods", "longest_shared_run"), rows=20),
         "n_handoffs": result.handoffs.height,
         "options": dg.MetadataValue.json({k: str(v) for k, v in asdict(config.options()).items()}),
     }
@@ -124,7 +122,7 @@ rq1_tests = test_asset(
     "sync_rq1_tests", [["out", "sync_rq1_by_age"]],
     "RQ1: per age group, the chi-square test of platform x category (chi2, dof, p) and Cramer's V, "
     "textbook and with the paper's 2n divisor; scipy, from out.sync_rq1_by_age.",
-    lambda wh: rq1_tests(wh.query("select * from out.sync_rq1_by_age")))
+    lambda wh: statistics.rq1_tests(wh.query("select * from out.sync_rq1_by_age")))
 rq1_jaccard = sql_table_asset(
     "sync_rq1_jaccard", [FAMILIES_DEP, *LABELS],
     "RQ1: per family, the Jaccard similarity of the GitHub and Hub category sets.")
@@ -138,7 +136,7 @@ rq2_lag = sql_table_asset(
 
 def _fit(warehouse: Warehouse) -> pl.DataFrame:
     patterns = warehouse.query("select n_families, n_variants from out.sync_rq2_patterns order by position")
-    return goodness_of_fit({"families": patterns["n_families"].to_list(),
+    return statistics.goodness_of_fit({"families": patterns["n_families"].to_list(),
                             "variants": patterns["n_variants"].to_list()})
 
 
@@ -155,13 +153,13 @@ rq3_groups = sql_table_asset(
 rq3_tests = test_asset(
     "sync_rq3_tests", [["out", "sync_rq3_groups"]],
     "RQ3: chi-square test of independence of pattern and each grouping, with Cramer's V; scipy.",
-    lambda wh: independence_tests(wh.query("select * from out.sync_rq3_groups")))
+    lambda wh: statistics.independence_tests(wh.query("select * from out.sync_rq3_groups")))
 rq3_handoffs = sql_table_asset(
     "sync_rq3_handoffs", [FAMILIES_DEP], "RQ3: hand-off days per pattern and direction (mean, median).")
 
 
 def _handoff_tests(warehouse: Warehouse) -> pl.DataFrame:
-    return handoff_tests(warehouse.query(
+    return statistics.handoff_tests(warehouse.query(
         "select f.pattern, h.source || '->' || h.target as direction, h.days from core.sync_handoffs h "
         "join core.sync_families f on f.family_key = h.family_key and f.status = 'ok'"))
 

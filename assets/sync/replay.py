@@ -7,16 +7,24 @@ are derived from the commits unless a families file says otherwise. Everything f
 families is replaced in one transaction: a bad file is rejected with its name and the reason, and
 leaves the warehouse as it was.
 
+Replayed data never overwrites ingested data by accident: every family key is put in the namespace
+``replay.`` (``--namespace``), which no ingested key can take (GitHub owners have no dots). With
+``--namespace ''`` the keys are used as they are, and a family that ingestion already filled (it has
+rows in ``raw.repo_state``) is refused unless ``--replace-ingested`` is given; then its ingest state
+is dropped too, so the next ingest fetches its history afresh instead of trusting stale counts.
+Label and families rows must belong to the commits file's own families.
+
 Usage (then materialize ``core/sync_pairs`` for the printed families and the ``out/sync_*`` tables)::
 
     python -m assets.sync.replay --commits commits.parquet --labels labels.csv [--families families.csv] \
-        [--db data/hubscope.duckdb]
+        [--namespace replay] [--replace-ingested] [--db data/hubscope.duckdb]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -28,6 +36,9 @@ from orchestration.warehouse import Warehouse, insert_frame
 COMMIT_REQUIRED = ["family_key", "platform", "repo", "sha"]
 LABEL_REQUIRED = ["family_key", "platform", "repo", "sha", "category"]
 FAMILY_REQUIRED = ["family_key", "github_repo"]
+NAMESPACE = "replay"
+_KEY = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+"""Partition keys (orchestration/partitions.py): lower case letters, digits, '.', '_' and '-'."""
 
 
 def read_table(path: Path) -> pl.DataFrame:
@@ -73,12 +84,38 @@ def _columns(warehouse: Warehouse, table: str) -> list[str]:
     )["column_name"].to_list()
 
 
+def _foreign(frame: pl.DataFrame, own: set[str], path: Path) -> None:
+    """Rows for a family that the commits file does not hold would overwrite another family: refuse them."""
+    strangers = sorted(set(frame["family_key"].unique().to_list()) - own)
+    if strangers:
+        raise ValueError(f"replay file {path}: rows for families not in the commits file {strangers[:5]}")
+
+
+def _namespaced(frame: pl.DataFrame, namespace: str, path: Path) -> pl.DataFrame:
+    """``frame`` with every family key lower-cased (partition keys are) and put in ``namespace``
+    (``<namespace>.<key>``); keys that are no partition keys, or that only differ in case, are named."""
+    key = pl.col("family_key").cast(pl.String).str.to_lowercase()
+    keyed = frame.with_columns((pl.lit(f"{namespace}.") + key if namespace else key).alias("family_key"))
+    pairs = frame.select(pl.col("family_key").cast(pl.String).alias("given"), keyed["family_key"].alias("key")).unique()
+    clashes = pairs.filter(pl.col("key").is_duplicated())["given"].sort().to_list()
+    if clashes:
+        raise ValueError(f"replay file {path}: family keys {clashes[:5]} differ only in case")
+    bad = sorted(set(keyed.filter(~pl.col("family_key").str.contains(_KEY.pattern))["family_key"].to_list()))
+    if bad:
+        raise ValueError(f"replay file {path}: family keys {bad[:5]} are not partition keys "
+                         "(lower case letters, digits, '.', '_', '-')")
+    return keyed
+
+
 def prepare(
-    warehouse: Warehouse, commits_path: Path, labels_path: Path | None, families_path: Path | None, now: datetime
+    warehouse: Warehouse, commits_path: Path, labels_path: Path | None, families_path: Path | None, now: datetime,
+    namespace: str = NAMESPACE,
 ) -> dict[str, pl.DataFrame]:
     """The frames to write, per target table, after validating every file."""
     commits = read_table(commits_path)
     _check(commits, COMMIT_REQUIRED, commits_path)
+    own = set(commits["family_key"].cast(pl.String).unique().to_list())
+    commits = _namespaced(commits, namespace, commits_path)
     if "committed_at" not in commits.columns and "authored_at" not in commits.columns:
         raise ValueError(f"replay file {commits_path}: needs committed_at or authored_at")
     known = _columns(warehouse, "raw.commits")
@@ -91,6 +128,8 @@ def prepare(
     if labels_path is not None:
         labels = read_table(labels_path)
         _check(labels, LABEL_REQUIRED, labels_path)
+        _foreign(labels, own, labels_path)
+        labels = _namespaced(labels, namespace, labels_path)
         taxonomy = set(warehouse.query("select key from core.taxonomy")["key"].to_list())
         unknown = sorted(set(labels["category"].unique().to_list()) - taxonomy)
         if unknown:
@@ -105,7 +144,8 @@ def prepare(
     if families_path is not None:
         families = read_table(families_path)
         _check(families, FAMILY_REQUIRED, families_path)
-        families = families.select(FAMILY_REQUIRED)
+        _foreign(families, own, families_path)
+        families = _namespaced(families.select(FAMILY_REQUIRED), namespace, families_path)
         _check_unique(families, ["family_key"], families_path)
     else:
         families = commits.filter(pl.col("platform") == "github").group_by("family_key").agg(
@@ -134,14 +174,29 @@ def replay(
     labels_path: Path | None = None,
     families_path: Path | None = None,
     now: datetime | None = None,
+    *,
+    namespace: str = NAMESPACE,
+    replace_ingested: bool = False,
 ) -> list[str]:
-    """Load the files into the warehouse, replacing the replayed families' rows; returns the family keys."""
-    frames = prepare(warehouse, commits_path, labels_path, families_path, now or datetime.now(UTC))
+    """Load the files into the warehouse, replacing the replayed families' rows; returns the family keys.
+
+    Raises ``ValueError`` naming the families when a key is an ingested family's and
+    ``replace_ingested`` is not set (only possible with an empty ``namespace``).
+    """
+    frames = prepare(warehouse, commits_path, labels_path, families_path, now or datetime.now(UTC), namespace)
     keys = sorted(frames["core.families"]["family_key"].to_list())
+    ingested = warehouse.query(
+        "select distinct family_key from raw.repo_state where family_key in (select unnest(?::varchar[]))", [keys]
+    )["family_key"].sort().to_list()
+    if ingested and not replace_ingested:
+        raise ValueError(f"replay of {commits_path}: families {ingested[:5]} hold ingested histories; replay "
+                         "into a namespace (the default) or pass --replace-ingested; nothing was written")
     try:
         with warehouse.transaction() as con:
             con.execute("create temp table _replay_keys (family_key varchar)")
             con.executemany("insert into _replay_keys values (?)", [[k] for k in keys])
+            # an ingest state left behind would call the replaced history "unchanged" for ever
+            con.execute("delete from raw.repo_state where family_key in (select family_key from _replay_keys)")
             # children before parents, so the order stays safe if foreign keys are added
             for table in ("core.labelled_commits", "core.variants", "raw.commits", "core.families"):
                 con.execute(f"delete from {table} where family_key in (select family_key from _replay_keys)")
@@ -159,10 +214,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--commits", type=Path, required=True, help="CSV/Parquet with raw.commits' columns")
     parser.add_argument("--labels", type=Path, help="CSV/Parquet with core.labelled_commits' columns")
     parser.add_argument("--families", type=Path, help="CSV/Parquet with family_key, github_repo")
+    parser.add_argument("--namespace", default=NAMESPACE,
+                        help="prefix of the replayed family keys, '<namespace>.<key>' (default: replay; '' for none)")
+    parser.add_argument("--replace-ingested", action="store_true",
+                        help="with --namespace '': allow replacing families that ingestion filled")
     parser.add_argument("--db", help="warehouse file (default: HUBSCOPE_DB or data/hubscope.duckdb)")
     args = parser.parse_args(argv)
     warehouse = Warehouse(database=args.db) if args.db else Warehouse()
-    keys = replay(warehouse, args.commits, args.labels, args.families)
+    keys = replay(warehouse, args.commits, args.labels, args.families, namespace=args.namespace,
+                  replace_ingested=args.replace_ingested)
     if os.environ.get("DAGSTER_HOME"):
         import dagster as dg
 

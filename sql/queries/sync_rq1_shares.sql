@@ -3,12 +3,13 @@
 -- categories (bug fix, unclear, uncategorized, add model) and unlabelled commits are left out, as in
 -- the paper. A commit counts once per repository. All 15 categories are listed, zeros included.
 -- duckdb -readonly data/hubscope-read.duckdb < sql/queries/sync_rq1_shares.sql
-with counts as (
-    select platform, category, count(*) as n
+with once as (  -- a commit shared by families (same repository) counts once
+    select platform, repo, sha, arg_min(category, family_key) as category
     from core.sync_commit_categories
     where is_category
-    group by platform, category
-)
+    group by platform, repo, sha
+),
+counts as (select platform, category, count(*) as n from once group by platform, category)
 select
     p.platform,
     t.key as category,

@@ -53,13 +53,13 @@ from classified c
 join people p using (family_key)
 cross join bounds b;
 
--- One label per commit of a classified family, counted once per repository (families may share a
--- repository): RQ1's unit. is_category is false for the 4 labels the study leaves out of every share.
+-- The label of every commit of a classified family (RQ1's input). is_category is false for the 4 labels
+-- the study leaves out of every share. Families may share a repository: the share queries count such a
+-- commit once, per-family measures (Jaccard) count it in each family.
 create or replace view core.sync_commit_categories as
 select c.family_key, c.platform, c.repo, c.sha, l.category, t.name, t.is_category
 from raw.commits c
 join core.sync_families f on f.family_key = c.family_key and f.status = 'ok'
 join core.commit_labels l
   on l.family_key = c.family_key and l.platform = c.platform and l.repo = c.repo and l.sha = c.sha
-join core.taxonomy t on t.key = l.category
-qualify row_number() over (partition by c.platform, c.repo, c.sha order by c.family_key) = 1;
+join core.taxonomy t on t.key = l.category;

@@ -9,7 +9,7 @@ import pytest
 
 from assets.sync.replay import main, replay
 from orchestration.warehouse import Warehouse
-from tests.sync.conftest import commit_rows, commits_frame
+from tests.sync.conftest import NOW, commit_rows, commits_frame
 
 
 def _write(tmp_path: Path) -> tuple[Path, Path]:
@@ -25,7 +25,7 @@ def _write(tmp_path: Path) -> tuple[Path, Path]:
 
 def test_replay_loads_commits_labels_families_and_variants(warehouse: Warehouse, tmp_path: Path):
     commits, labels = _write(tmp_path)
-    assert replay(warehouse, commits, labels) == ["cahya__bert"]
+    assert replay(warehouse, commits, labels) == ["replay.cahya__bert"]
     family = warehouse.query("select github_repo, n_variants from core.families").row(0, named=True)
     assert family == {"github_repo": "cahya/bert-code", "n_variants": 1}
     assert warehouse.query("select repo_id from core.variants")["repo_id"].to_list() == ["cahya/bert-base-indonesian-522M"]
@@ -76,7 +76,7 @@ def test_cli_prints_the_families(warehouse: Warehouse, tmp_path: Path, capsys, m
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
     commits, labels = _write(tmp_path)
     main(["--commits", str(commits), "--labels", str(labels), "--db", warehouse.database])
-    assert capsys.readouterr().out.strip() == "cahya__bert"
+    assert capsys.readouterr().out.strip() == "replay.cahya__bert"
 
 
 def test_unreadable_file_is_rejected_naming_it(warehouse: Warehouse, tmp_path: Path):
@@ -107,3 +107,52 @@ def test_repeated_families_are_blamed_on_the_families_file(warehouse: Warehouse,
                  ).write_csv(families)
     with pytest.raises(ValueError, match=r"families.csv: 2 rows repeat a \(family_key\)"):
         replay(warehouse, commits, families_path=families)
+
+
+def _ingested(warehouse: Warehouse) -> None:
+    """A live family 'cahya__bert' as ingestion leaves it: 3 commits and their repository state."""
+    rows = commit_rows("cahya__bert", "github", "cahya/bert-code", [0, 1, 2], prefix="live")
+    warehouse.append("raw.commits", commits_frame(rows))
+    warehouse.append("raw.repo_state", pl.DataFrame([dict(
+        family_key="cahya__bert", platform="github", repo="cahya/bert-code", head_sha="livegithub2", n_commits=3,
+        status="ok", checked_at=NOW)]))
+
+
+def test_replay_goes_to_its_own_namespace_and_leaves_a_live_family_alone(warehouse: Warehouse, tmp_path: Path):
+    _ingested(warehouse)
+    commits, labels = _write(tmp_path)
+    assert replay(warehouse, commits, labels) == ["replay.cahya__bert"]
+    live = warehouse.query("select sha from raw.commits where family_key = 'cahya__bert' order by sha")
+    assert live["sha"].to_list() == ["livegithub0", "livegithub1", "livegithub2"]
+    assert warehouse.query("select n_commits from raw.repo_state")["n_commits"].to_list() == [3]
+
+
+def test_replacing_an_ingested_family_needs_the_flag_and_drops_its_ingest_state(warehouse: Warehouse,
+                                                                                tmp_path: Path):
+    _ingested(warehouse)
+    commits, labels = _write(tmp_path)
+    with pytest.raises(ValueError, match=r"families \['cahya__bert'\] hold ingested histories.*nothing was written"):
+        replay(warehouse, commits, labels, namespace="")
+    assert warehouse.query("select count(*) as n from raw.commits")["n"].item() == 3
+    assert replay(warehouse, commits, labels, namespace="", replace_ingested=True) == ["cahya__bert"]
+    assert warehouse.query("select count(*) as n from raw.commits")["n"].item() == 4
+    # no stale "3 commits, head livegithub2" left to make the next ingest say "unchanged"
+    assert warehouse.query("select count(*) as n from raw.repo_state")["n"].item() == 0
+
+
+def test_label_rows_for_another_family_are_rejected(warehouse: Warehouse, tmp_path: Path):
+    _ingested(warehouse)
+    commits, labels = _write(tmp_path)
+    hostile = tmp_path / "hostile.csv"
+    pl.read_csv(labels).with_columns(pl.lit("other__family").alias("family_key")).write_csv(hostile)
+    with pytest.raises(ValueError, match=r"hostile.csv: rows for families not in the commits file \['other__family'\]"):
+        replay(warehouse, commits, hostile)
+    assert warehouse.query("select count(*) as n from core.labelled_commits")["n"].item() == 0
+
+
+def test_keys_are_lower_cased_and_clashes_named(warehouse: Warehouse, tmp_path: Path):
+    rows = commit_rows("Org_Model", "github", "o/code", [0]) + commit_rows("org_model", "hub", "o/m", [1])
+    path = tmp_path / "c.parquet"
+    commits_frame(rows).write_parquet(path)
+    with pytest.raises(ValueError, match=r"c.parquet: family keys \['Org_Model', 'org_model'\] differ only in case"):
+        replay(warehouse, path)
