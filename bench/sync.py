@@ -1,9 +1,10 @@
 """Benchmark: the sync study at the paper's scale (arXiv:2508.10157: 325 families, 904 variants, 155,200 commits).
 
 Builds a synthetic warehouse (not timed), then times what a full refresh does: read every
-family's commits and labels, compute all pairs and timelines (assets/sync/pairs.py, vectorised over
-all families), write them in one transaction, and fill every out.sync_* table from sql/queries
-plus the chi-square tests. Prints the seconds of each step and their ratio to the 5 s target.
+family's commits, classify every family (assets/sync/classify.py, vectorised over all families: the
+whole, early and late history, periods, variants, hand-offs), write the four tables in one
+transaction, and fill every out.sync_* table from sql/queries plus the scipy tests. Prints the
+seconds of each step and their ratio to the 5 s target.
 
     .venv/bin/python bench/sync.py [--db /tmp/sync_bench.duckdb]
 """
@@ -22,18 +23,14 @@ import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from assets.sync.pairs import compute_pairs  # noqa: E402
-from assets.sync.queries import refresh_table  # noqa: E402
-from assets.sync.statistics import chi_square_tests  # noqa: E402
-from assets.sync.thresholds import GroupThresholds, SyncThresholds  # noqa: E402
+from assets.sync.assets import FAMILY_TABLES, refresh_study  # noqa: E402
+from assets.sync.classify import ClassifyOptions, classify  # noqa: E402
 from orchestration.warehouse import Warehouse  # noqa: E402
 
 N_FAMILIES, N_VARIANTS, N_COMMITS = 325, 904, 155_200
 TARGET_S = 5.0
-CATEGORIES = ["model_structure", "training_infrastructure", "preprocessing", "dataset_handling",
-              "external_documentation", "inference_setup", "dependency_management", "code_quality"]
-TABLES = ["sync_rq1_categories", "sync_rq2_patterns", "sync_rq3_groups", "sync_rq3_jaccard",
-          "sync_rq3_patterns", "sync_family_report"]
+CATEGORIES = ["model_structure", "training_infrastructure", "preprocessing", "input_data", "output_data",
+              "external_documentation", "sharing", "update_dependency", "bug_fix"]
 
 
 def synthetic(warehouse: Warehouse, seed: int = 7) -> None:
@@ -66,6 +63,7 @@ def synthetic(warehouse: Warehouse, seed: int = 7) -> None:
         return pl.DataFrame({
             "family_key": [families[i] for i in family_idx], "platform": platform, "repo": repos,
             "sha": [f"{platform[0]}{i:07d}" for i in range(len(days))],
+            "author_name": [f"dev{i % 50}" for i in family_idx],
             "committed_at": pl.Series(at).dt.replace_time_zone("UTC"), "fetched_at": now,
         }).with_columns(pl.col("committed_at").alias("authored_at"))
 
@@ -96,24 +94,19 @@ def run(warehouse: Warehouse) -> dict[str, float]:
     """Seconds of each step of a full refresh."""
     timings: dict[str, float] = {}
     t = time.perf_counter()
-    with warehouse.get_connection() as con:
-        pairs = con.sql("select v.family_key, f.github_repo, v.repo_id as hub_repo from core.variants v "
-                        "left join core.families f using (family_key)").pl()
-        commits = con.sql("select family_key, platform, repo, sha, authored_at, committed_at, fetched_at "
-                          "from raw.commits").pl()
-        labels = con.sql("select family_key, platform, repo, sha, category from core.commit_labels").pl()
+    commits = warehouse.query("select family_key, platform, repo, sha, authored_at, committed_at, fetched_at "
+                              "from raw.commits")
     timings["read inputs"] = time.perf_counter() - t
     t = time.perf_counter()
-    rows, timeline = compute_pairs(pairs, commits, labels, SyncThresholds(), datetime.now(UTC))
-    timings["compute pairs"] = time.perf_counter() - t
+    result = classify(commits, ClassifyOptions(), datetime.now(UTC))
+    timings["classify"] = time.perf_counter() - t
     t = time.perf_counter()
-    warehouse.replace_many({}, {"core.sync_timeline": timeline, "core.sync_pairs": rows})
-    timings["write pairs"] = time.perf_counter() - t
+    families = result.families.with_columns(pl.lit(datetime.now(UTC)).alias("computed_at"))
+    warehouse.replace_many({}, dict(zip(FAMILY_TABLES, (families, result.variants, result.periods, result.handoffs),
+                                        strict=True)))
+    timings["write families"] = time.perf_counter() - t
     t = time.perf_counter()
-    for table in TABLES:
-        variables = GroupThresholds().sql_variables() if table == "sync_rq3_groups" else None
-        refresh_table(warehouse, f"out.{table}", variables)
-    warehouse.replace("out.sync_rq3_tests", {}, chi_square_tests(warehouse.query("select * from out.sync_rq3_groups")))
+    refresh_study(warehouse)
     timings["study tables"] = time.perf_counter() - t
     return timings
 
@@ -133,9 +126,9 @@ def main() -> None:
         for step, seconds in timings.items():
             print(f"  {step:<14} {seconds:6.2f} s")
         print(f"total {total:.2f} s = {total / TARGET_S:.2f} x the {TARGET_S:.0f} s target")
-        n = warehouse.query("select count(*) as pairs, count(pattern) as classified from core.sync_pairs").row(0)
-        print(f"pairs {n[0]}, classified {n[1]}")
-        print(warehouse.query("select pattern, n_pairs, round(share, 3) as share from out.sync_rq2_patterns "
+        n = warehouse.query("select count(*) as families, count(pattern) as classified from core.sync_families").row(0)
+        print(f"families {n[0]}, classified {n[1]}")
+        print(warehouse.query("select pattern, n_families, round(share, 3) as share from out.sync_rq2_patterns "
                               "order by position"))
 
 

@@ -111,51 +111,11 @@ def test_asset(name: str, deps: list[list[str]], description: str,
 FAMILIES_DEP = ["core", "sync_families"]
 LABELS = [["core", "labelled_commits"], ["core", "llm_labelled_commits"]]
 
-rq1_shares = sql_table_asset(
-    "sync_rq1_shares", [FAMILIES_DEP, *LABELS],
-    "RQ1 (arXiv:2508.10157): each category's share of a platform's categorised commits (15 categories; "
-    "bug fix, unclear, uncategorized and add model left out), over the classified families.")
-rq1_by_age = sql_table_asset(
-    "sync_rq1_by_age", [FAMILIES_DEP, *LABELS],
-    "RQ1: per age tertile, the 15x2 contingency table of category and platform.")
-rq1_tests = test_asset(
-    "sync_rq1_tests", [["out", "sync_rq1_by_age"]],
-    "RQ1: per age group, the chi-square test of platform x category (chi2, dof, p) and Cramer's V, "
-    "textbook and with the paper's 2n divisor; scipy, from out.sync_rq1_by_age.",
-    lambda wh: statistics.rq1_tests(wh.query("select * from out.sync_rq1_by_age")))
-rq1_jaccard = sql_table_asset(
-    "sync_rq1_jaccard", [FAMILIES_DEP, *LABELS],
-    "RQ1: per family, the Jaccard similarity of the GitHub and Hub category sets.")
-rq2_patterns = sql_table_asset(
-    "sync_rq2_patterns", [FAMILIES_DEP],
-    "RQ2 (arXiv:2508.10157): the 8 synchronization patterns over classified families, all listed.",
-    extra=lambda frame: {"distribution": dg.MetadataValue.md(plots.pattern_distribution(frame))})
-rq2_lag = sql_table_asset(
-    "sync_rq2_lag", [FAMILIES_DEP], "RQ2: which platform moves first (Upstream First, No Lag, Downstream First).")
-
 
 def _fit(warehouse: Warehouse) -> pl.DataFrame:
     patterns = warehouse.query("select n_families, n_variants from out.sync_rq2_patterns order by position")
     return statistics.goodness_of_fit({"families": patterns["n_families"].to_list(),
-                            "variants": patterns["n_variants"].to_list()})
-
-
-rq2_tests = test_asset(
-    "sync_rq2_tests", [["out", "sync_rq2_patterns"]],
-    "RQ2: chi-square goodness of fit of the pattern counts against a uniform spread, over families "
-    "(independent rows) and over variant rows (how the package counted); scipy.", _fit)
-rq3_age_groups = sql_table_asset(
-    "sync_rq3_age_groups", [FAMILIES_DEP],
-    "RQ3 (arXiv:2508.10157): the age tertiles of the classified families, bounds computed from the data.")
-rq3_groups = sql_table_asset(
-    "sync_rq3_groups", [FAMILIES_DEP],
-    "RQ3: pattern x age group, x contributor group and x common contributors (contingency tables).")
-rq3_tests = test_asset(
-    "sync_rq3_tests", [["out", "sync_rq3_groups"]],
-    "RQ3: chi-square test of independence of pattern and each grouping, with Cramer's V; scipy.",
-    lambda wh: statistics.independence_tests(wh.query("select * from out.sync_rq3_groups")))
-rq3_handoffs = sql_table_asset(
-    "sync_rq3_handoffs", [FAMILIES_DEP], "RQ3: hand-off days per pattern and direction (mean, median).")
+                                       "variants": patterns["n_variants"].to_list()})
 
 
 def _handoff_tests(warehouse: Warehouse) -> pl.DataFrame:
@@ -164,14 +124,59 @@ def _handoff_tests(warehouse: Warehouse) -> pl.DataFrame:
         "join core.sync_families f on f.family_key = h.family_key and f.status = 'ok'"))
 
 
-rq3_handoff_tests = test_asset(
-    "sync_rq3_handoff_tests", [FAMILIES_DEP],
-    "RQ3: Kruskal-Wallis over hand-off days by pattern and Dunn's pairwise post-hoc test (Bonferroni).",
-    _handoff_tests)
-rq3_transitions = sql_table_asset(
-    "sync_rq3_transitions", [FAMILIES_DEP], "RQ3: early-to-late pattern transitions per age group.")
-period_report = sql_table_asset(
-    "sync_period_report", [FAMILIES_DEP], "Per family and fortnight: both platforms' activity side by side.")
+SQL_TABLES: dict[str, tuple[list[list[str]], str]] = {
+    "sync_rq1_shares": ([FAMILIES_DEP, *LABELS],
+                        "RQ1 (arXiv:2508.10157): each category's share of a platform's categorised commits (15 "
+                        "categories; bug fix, unclear, uncategorized and add model left out), over the classified "
+                        "families."),
+    "sync_rq1_by_age": ([FAMILIES_DEP, *LABELS], "RQ1: per age tertile, the 15x2 contingency table of category "
+                                                 "and platform."),
+    "sync_rq1_jaccard": ([FAMILIES_DEP, *LABELS], "RQ1: per family, the Jaccard similarity of the GitHub and Hub "
+                                                  "category sets."),
+    "sync_rq2_patterns": ([FAMILIES_DEP], "RQ2 (arXiv:2508.10157): the 8 synchronization patterns over classified "
+                                          "families, all listed."),
+    "sync_rq2_lag": ([FAMILIES_DEP], "RQ2: which platform moves first (Upstream First, No Lag, Downstream First)."),
+    "sync_rq3_age_groups": ([FAMILIES_DEP], "RQ3 (arXiv:2508.10157): the age tertiles of the classified families, "
+                                            "bounds computed from the data."),
+    "sync_rq3_groups": ([FAMILIES_DEP], "RQ3: pattern x age group, x contributor group and x common contributors "
+                                        "(contingency tables)."),
+    "sync_rq3_handoffs": ([FAMILIES_DEP], "RQ3: hand-off days per pattern and direction (mean, median)."),
+    "sync_rq3_transitions": ([FAMILIES_DEP], "RQ3: early-to-late pattern transitions per age group."),
+    "sync_period_report": ([FAMILIES_DEP], "Per family and fortnight: both platforms' activity side by side."),
+}
+"""The study tables filled by ``sql/queries/<name>.sql``, with their upstream assets and descriptions."""
 
-SYNC_ASSETS = [sync_families, rq1_shares, rq1_by_age, rq1_tests, rq1_jaccard, rq2_patterns, rq2_lag, rq2_tests,
-               rq3_age_groups, rq3_groups, rq3_tests, rq3_handoffs, rq3_handoff_tests, rq3_transitions, period_report]
+TEST_TABLES: dict[str, tuple[list[list[str]], str, Callable[[Warehouse], pl.DataFrame]]] = {
+    "sync_rq1_tests": ([["out", "sync_rq1_by_age"]],
+                       "RQ1: per age group, the chi-square test of platform x category (chi2, dof, p) and Cramer's V, "
+                       "textbook and with the paper's 2n divisor; scipy, from out.sync_rq1_by_age.",
+                       lambda wh: statistics.rq1_tests(wh.query("select * from out.sync_rq1_by_age"))),
+    "sync_rq2_tests": ([["out", "sync_rq2_patterns"]],
+                       "RQ2: chi-square goodness of fit of the pattern counts against a uniform spread, over "
+                       "families (independent rows) and over variant rows (how the package counted); scipy.", _fit),
+    "sync_rq3_tests": ([["out", "sync_rq3_groups"]],
+                       "RQ3: chi-square test of independence of pattern and each grouping, with Cramer's V; scipy.",
+                       lambda wh: statistics.independence_tests(wh.query("select * from out.sync_rq3_groups"))),
+    "sync_rq3_handoff_tests": ([FAMILIES_DEP], "RQ3: Kruskal-Wallis over hand-off days by pattern and Dunn's "
+                                               "pairwise post-hoc test (Bonferroni).", _handoff_tests),
+}
+"""The study tables scipy computes from warehouse reads (each after the SQL tables it reads)."""
+
+
+def refresh_study(warehouse: Warehouse) -> dict[str, int]:
+    """Every study table in dependency order, outside Dagster (``bench/sync.py``); rows per table."""
+    rows = {name: refresh_table(warehouse, f"out.{name}").height for name in SQL_TABLES}
+    for name, (_, _, compute) in TEST_TABLES.items():
+        frame = compute(warehouse)
+        warehouse.replace(f"out.{name}", {}, frame)
+        rows[name] = frame.height
+    return rows
+
+
+_EXTRA = {"sync_rq2_patterns": lambda frame: {"distribution": dg.MetadataValue.md(plots.pattern_distribution(frame))}}
+
+SYNC_ASSETS = [
+    sync_families,
+    *(sql_table_asset(name, deps, description, _EXTRA.get(name)) for name, (deps, description) in SQL_TABLES.items()),
+    *(test_asset(name, deps, description, compute) for name, (deps, description, compute) in TEST_TABLES.items()),
+]
