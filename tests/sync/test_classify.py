@@ -153,3 +153,26 @@ def test_variant_measures_explain_the_code():
     measures = family(fortnights(*range(6)), {"o/a": fortnights(*range(5), 9), "o/b": fortnights(1)}).variants
     a = measures.filter(pl.col("hub_repo") == "o/a").row(0, named=True)
     assert (a["n_periods"], a["n_shared_periods"], a["longest_shared_run"], a["age_days"]) == (6, 5, 5, 126)
+
+
+def test_the_papers_worked_example_is_disperse_upstream_first():
+    """cahya_bert (PAPERS.md section 1): its real upstream history and the variant's Hub days, as vendored
+    for the demo, classify as the package did: PSS, Upstream First, Disperse Synchronization."""
+    import csv
+    import gzip
+    import json
+    from pathlib import Path
+
+    data = Path(__file__).resolve().parents[2] / "localapi" / "sample" / "data"
+    history = json.loads(gzip.decompress(
+        (data / "cahya-wirawan__indonesian-language-models.commits.json.gz").read_bytes()))["commits"]
+    with open(data / "cahya__bert-base-indonesian-522M.hub_days.csv", newline="") as f:
+        days = [row["day"] for row in csv.DictReader(f)]
+    commits = pl.DataFrame({
+        "family_key": "cahya_bert", "platform": ["github"] * len(history) + ["hub"] * len(days),
+        "repo": ["cahya-wirawan/indonesian-language-models"] * len(history) + ["cahya/bert-base-indonesian-522M"] * len(days),
+        "committed_at": [datetime.fromisoformat(c["committer"]["date"]).astimezone(UTC) for c in history]
+        + [datetime.fromisoformat(d).replace(tzinfo=UTC) for d in days],
+    })
+    row = classify(commits, ClassifyOptions(), NOW).families.row(0, named=True)
+    assert (row["code"], row["lag"], row["pattern"]) == ("PSS", "github_first", "Disperse Synchronization")
