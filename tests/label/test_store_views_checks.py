@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -230,3 +231,45 @@ def test_the_unlabelled_share_check_fails_above_its_threshold(instance, warehous
     assert "left 1 of 4 commits" in failing.description
     passing = check_unlabelled_share(instance, warehouse, half, max_share=0.25)
     assert passing.passed  # 25% is allowed at a threshold of 25%
+
+
+KILLED_RUN = """
+import sys
+import dagster as dg
+from assets.label.assets import LLMLabelConfig, llm_labelled_commits
+from orchestration.resources import LLMResource
+from orchestration.warehouse import Warehouse
+database, base_url, family = sys.argv[1:4]
+llm_labelled_commits(context=dg.build_asset_context(partition_key=family),
+                     config=LLMLabelConfig(batch_size=5, concurrency=1, max_retries=0, timeout_s=30),
+                     warehouse=Warehouse(database=database), llm=LLMResource(base_url=base_url, model="test-model"))
+"""
+
+
+def test_batches_answered_before_a_kill_9_are_kept_and_not_asked_again(warehouse, llm, api, add_commits, many_commits):
+    """20 commits in 4 batches of 5, one request at a time, each answer delayed 0.8 s. The run is
+    killed with SIGKILL while the third request waits for its answer. By hand: batches 1 and 2 were
+    answered and cached (10 commits); the rerun (default batch 25) sends 1 request and ends with 20 labels."""
+    add_commits(many_commits(20))
+    api.inject(route="openai.chat", delay=0.8, times=-1)
+    proc = subprocess.Popen([sys.executable, "-c", KILLED_RUN, warehouse.database, llm.base_url, FAMILY], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while api.count("openai.chat") < 2 and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.02)  # the server logs a request once its answer is sent
+        assert api.count("openai.chat") == 2, "the run never got its second answer"
+        time.sleep(0.3)  # inside the third request's 0.8 s wait; batch 2's answer has been stored meanwhile
+        proc.kill()
+        proc.wait(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == -9
+    assert warehouse.query("select count(*) n from core.label_cache")["n"][0] == 10
+    while api.in_flight:  # the killed run's third request still sleeps in the server
+        time.sleep(0.05)
+    api.reset()
+    meta = run_llm(warehouse, llm)
+    assert api.count("openai.chat") == 1 and meta["cache_hits"] == 10  # the 10 left fit one batch of 25
+    assert llm_rows(warehouse).height == 20
