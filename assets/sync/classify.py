@@ -219,6 +219,11 @@ def variant_measures(periods: pl.DataFrame) -> pl.DataFrame:
             .rename({"repo": "hub_repo"}).drop("run").sort(KEY, "hub_repo"))
 
 
+def _prefixed(verdicts: pl.DataFrame, part: str) -> pl.DataFrame:
+    """``classify_periods`` columns renamed for one part of the history (``early_code``, ...)."""
+    return verdicts.rename({c: f"{part}_{c}" for c in FAMILY_SCHEMA if c != KEY})
+
+
 @dataclass(frozen=True)
 class Classified:
     """Everything the rules produce for a set of families (the sync assets store each frame)."""
@@ -259,11 +264,9 @@ def classify(commits: pl.DataFrame, options: ClassifyOptions, now: datetime,
     variants = variant_measures(periods)
     ages = variants.group_by(KEY).agg(pl.col("age_days").mean().alias("average_age_days"))
     n_dropped = dropped.group_by(KEY).agg(pl.col("n_dropped").sum())
-    prefix = lambda frame, p: frame.rename({c: f"{p}_{c}" for c in ("lag", "sync_type", "intensity", "code",  # noqa: E731
-                                                                   "pattern")})
     out = (keys.join(stats, on=KEY, how="left").join(ages, on=KEY, how="left").join(n_dropped, on=KEY, how="left")
            .join(whole, on=KEY, how="left").join(splits, on=KEY, how="left")
-           .join(prefix(early, "early"), on=KEY, how="left").join(prefix(late, "late"), on=KEY, how="left")
+           .join(_prefixed(early, "early"), on=KEY, how="left").join(_prefixed(late, "late"), on=KEY, how="left")
            .with_columns(pl.col("n_github_commits", "n_hub_commits", "n_variants", "n_dropped").fill_null(0)))
     given = families.select(KEY, "reason") if families is not None and "reason" in families.columns else None
     why = [pl.when(pl.col("n_github_commits") == 0).then(pl.lit("no GitHub commits")),

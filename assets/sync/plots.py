@@ -41,11 +41,11 @@ def family_periods(periods: pl.DataFrame, family: dict[str, object], max_variant
         (repo, sorted(hub.filter(pl.col("repo") == repo)["period"].to_list())) for repo in variants]
     fig, ax = plt.subplots(figsize=(8, 0.45 * len(rows) + 1.4))
     for y, (label, active) in enumerate(reversed(rows)):
-        color = _COLORS["github" if label == "GitHub" else "hub"]
-        for shared, face in ((True, color), (False, "none")):
-            xs = [p for p in active if (p in github) == shared or label == "GitHub" and shared]
-            if label == "GitHub" and not shared:
-                continue
+        is_github = label == "GitHub"
+        color = _COLORS["github" if is_github else "hub"]
+        filled = active if is_github else [p for p in active if p in github]
+        hollow = [] if is_github else [p for p in active if p not in github]
+        for xs, face in ((filled, color), (hollow, "none")):
             if xs:
                 ax.scatter(xs, [y] * len(xs), s=36, marker="s", facecolors=face, edgecolors=color, linewidths=0.9)
     ax.set_yticks(range(len(rows)), [label for label, _ in reversed(rows)], fontsize=8)
