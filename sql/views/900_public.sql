@@ -20,11 +20,11 @@ comment on view main.repo_state is 'Per repository and family: head, commit coun
 
 -- Label: the taxonomy and one label per commit.
 create or replace view main.taxonomy as select * from core.taxonomy;
-comment on view main.taxonomy is 'The 15 commit categories and their definitions.';
+comment on view main.taxonomy is 'The study''s 15 commit categories and the 4 labels that are not categories (is_category = false: bug fix, unclear, uncategorized, add model), with definitions.';
 create or replace view main.commit_labels as select * from core.commit_labels;
-comment on view main.commit_labels is 'One label per commit: the LLM label where one exists, else the rules label.';
+comment on view main.commit_labels is 'One label per commit: a replayed label, else the label of the LLM model that ran last in the family, else the rules label.';
 create or replace view main.labelled_commits as select * from core.labelled_commits;
-comment on view main.labelled_commits is 'Every labeller''s label per commit (rules and llm:<model>), with status and rationale.';
+comment on view main.labelled_commits is 'Every labeller''s label per commit (rules, llm:<model>, replay), with status and rationale.';
 create or replace view main.gold_predictions as select * from core.gold_predictions;
 comment on view main.gold_predictions is 'Each labeller''s answer on the hand-labelled gold set (agreement, kappa).';
 create or replace view main.commits_with_labels as
