@@ -157,8 +157,8 @@ def item_response_outcomes(
         ability = ability + rng.normal(0, SKILL_SD, (len(accuracy), SKILL_BLOCKS))[:, block]
     keys = a[None, :] * (ability - b[None, :]) + rng.gumbel(size=(len(accuracy), n_queries))
     k = np.clip(np.round(np.asarray(accuracy) * n_queries).astype(int), 0, n_queries)
-    rank = np.argsort(np.argsort(-keys, axis=1), axis=1)
-    outcomes = rank < k[:, None]
+    kth = np.take_along_axis(np.sort(keys, axis=1), np.clip(n_queries - k, 0, n_queries - 1)[:, None], axis=1)
+    outcomes = (keys >= kth) & (k[:, None] > 0)  # the k largest keys of each row (ties have probability 0)
     if structure == "clusters":
         outcomes = _near_duplicates(outcomes, rng)
     return outcomes

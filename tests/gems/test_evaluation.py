@@ -11,7 +11,9 @@ import pytest
 
 from assets.gems.assets import gem_candidates, gem_leaderboard, gem_queries, gem_search
 from assets.gems.outcomes import EvaluationOracle
+from assets.gems.demo import summary_line
 from assets.gems.registry import register_base_model
+from assets.gems.search import STRATEGIES
 from assets.gems.tasks import SHIPPED_TASK, load_task_file
 from orchestration.resources import HubResource
 from orchestration.warehouse import Warehouse
@@ -38,8 +40,7 @@ def test_pipeline_finds_the_truly_best_checkpoint_and_records_failures(
     dg.materialize([gem_queries], instance=instance, resources={"warehouse": warehouse, "hub": HubResource(endpoint=hub_api.hf_endpoint)},
                    run_config={"ops": {"raw__gem_queries": {"config": {"name": "add", "path": str(small_task)}}}})
     config = {"ops": {
-        "core__gem_search": {"config": {"task": "add", "cache_dir": hf_cache, "queries_per_candidate": 40,
-                                        "strategies": ["aggressive", "halving", "exhaustive", "most_downloaded"]}},
+        "core__gem_search": {"config": {"task": "add", "cache_dir": hf_cache, "queries_per_candidate": 40}},
         "out__gem_leaderboard": {"config": {"task": "add"}}}}
     result = _materialize([gem_candidates, gem_search, gem_leaderboard], warehouse, instance, hub_api, key, config)
     assert result.success
@@ -51,11 +52,31 @@ def test_pipeline_finds_the_truly_best_checkpoint_and_records_failures(
     assert evaluated["repo_id"][0] == truth == "carol/tiny-adder-pro"  # trained longest, fewest downloads
     assert evaluated["hidden_gem"][0] and not evaluated.filter(evaluated["repo_id"] == "hubscope/tiny-adder")["hidden_gem"][0]
     picks = dict(warehouse.query("select strategy, pick from core.gem_picks").iter_rows())
-    assert picks["aggressive"] == truth and picks["most_downloaded"] == "hubscope/tiny-adder"
+    assert set(picks) == set(STRATEGIES)  # every strategy by default, as the demo runs them
+    assert picks["adaptive"] == picks["aggressive"] == truth and picks["most_downloaded"] == "hubscope/tiny-adder"
 
     failed = dict(warehouse.query("select model_id, reason from core.gem_failures").iter_rows())
     assert "trust_remote_code" in failed["mallory/tiny-adder-remote"]
     assert failed["oscar/tiny-adder-empty"].startswith("no weights")
+    assert picks["random"] not in failed
+    failed_rows = board.filter(board["status"] == "failed")
+    assert set(failed_rows["repo_id"]) == set(failed) and not failed_rows["hidden_gem"].any()
+    assert all(r.startswith("not a gem: evaluation failed") for r in failed_rows["gem_reason"])
+
+    # 7 candidates x 200 queries, but the two broken ones answer nothing: exhaustive spends 5 x 200
+    spent = dict(warehouse.query("select strategy, queries_spent from core.gem_picks").iter_rows())
+    assert spent["exhaustive"] == 5 * 200 and spent["adaptive"] <= 40 * 7
+    assert summary_line(warehouse, key).endswith(
+        f"the default search found it with {spent['adaptive']:,} queries, exhaustive evaluation spent 1,000")
+
+    # a fresh seed per run, stored; the stored seed repeats the run
+    seeds = warehouse.query("select distinct seed from core.gem_picks")["seed"].to_list()
+    assert len(seeds) == 1 and seeds[0] is not None
+    rounds_before = warehouse.query("select * from core.gem_rounds order by all")
+    again = {"ops": {"core__gem_search": {"config": {**config["ops"]["core__gem_search"]["config"], "seed": seeds[0]}}}}
+    assert _materialize([gem_search], warehouse, instance, hub_api, key, again).success
+    assert dict(warehouse.query("select strategy, pick from core.gem_picks").iter_rows()) == picks
+    assert warehouse.query("select * from core.gem_rounds order by all").equals(rounds_before)
 
     outcomes = warehouse.query("select * from core.gem_outcomes")
     assert set(outcomes.columns) >= {"model_id", "revision", "query_id", "correct", "output", "tokens", "latency_ms"}
@@ -65,9 +86,9 @@ def test_pipeline_finds_the_truly_best_checkpoint_and_records_failures(
     search = result.asset_materializations_for_node("core__gem_search")[0].metadata
     assert search["model_loads"].value == outcomes["model_id"].n_unique()
 
-    rounds = warehouse.query("select * from core.gem_rounds where strategy = 'aggressive' order by round")
+    rounds = warehouse.query("select * from core.gem_rounds where strategy = 'adaptive' order by round")
     assert rounds["round"].max() >= 1 and (rounds["ci_low"] <= rounds["accuracy"]).all()
-    spent = warehouse.query("select queries_spent, budget from core.gem_picks where strategy = 'aggressive'").row(0)
+    spent = warehouse.query("select queries_spent, budget from core.gem_picks where strategy = 'adaptive'").row(0)
     assert spent[0] <= spent[1]
 
     # the token never lands in metadata, tables or logs
@@ -151,3 +172,24 @@ def test_a_candidate_with_an_unusable_config_fails_alone_with_its_reason(tmp_pat
     (tmp_path / "model.safetensors").write_bytes(b"")
     with pytest.raises(CandidateFailed, match="unreadable config.json|trust_remote_code"):
         evaluator.load(tmp_path, torch.device("cpu"), torch.float32)
+
+
+def test_stored_answers_and_failures_belong_to_one_revision(warehouse: Warehouse, small_task: Path) -> None:
+    """A new revision of a model is a new model: its stored answers and failures of the old revision
+    must not be reused (they would keep old scores), and the old revision's still are."""
+    import polars as pl
+    from datetime import UTC, datetime
+
+    task = load_task_file(small_task, "add", "numeric")
+    qids = task.queries["query_id"].head(3).to_list()
+    now = datetime.now(UTC)
+    warehouse.append("core.gem_outcomes", pl.DataFrame({
+        "task": "add", "model_id": "a/m", "revision": "old", "query_id": qids, "correct": [True, False, True],
+        "evaluated_at": [now] * 3}))
+    warehouse.append("core.gem_failures", pl.DataFrame([{"task": "add", "model_id": "b/m", "revision": "old",
+                                                         "reason": "no weights", "failed_at": now}]))
+    new = EvaluationOracle(warehouse, task, {"a/m": "new", "b/m": "new"}, "http://unused")
+    assert new.stored["a/m"] == {} and new.failures == {}
+    old = EvaluationOracle(warehouse, task, {"a/m": "old", "b/m": "old"}, "http://unused")
+    assert old.stored["a/m"] == dict(zip(qids, [True, False, True])) and old.failures == {"b/m": "no weights"}
+    assert np.array_equal(old("a/m", np.array(qids)), [True, False, True])  # answered from the store, no model

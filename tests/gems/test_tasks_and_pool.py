@@ -46,6 +46,30 @@ def test_bad_task_files_name_the_file(tmp_path: Path, content: str, message: str
     assert "bad" in str(err.value)
 
 
+@pytest.mark.parametrize("lines,message", [
+    (['{"prompt": "1+1=", "reference": "2"}', '{"prompt": null, "reference": "3"}'], "line 2: 'prompt' is missing or null"),
+    (['{"prompt": "1+1=", "reference": null}'], "line 1: 'reference' is missing or null"),
+    (['{"prompt": "1+1=", "reference": "2"}', "", '{"prompt": "Q", "reference": "A", "choices": "A, B"}'],
+     "line 3: 'choices' must be a list of strings, got 'A, B'"),
+    (['{"prompt": "Q", "reference": "C", "choices": ["A", "B"]}'], "line 1: reference 'C' is not one of its choices"),
+    (['{"prompt": "1+1=", "reference": "2"}', '{"prompt": "2+2=", "reference": "4"'], "line 2: Expecting ',' delimiter"),
+    (['["1+1=", "2"]'], "line 1: expected a JSON object, got list"),
+])
+def test_bad_rows_are_rejected_naming_the_file_line_and_problem(tmp_path: Path, lines: list[str], message: str) -> None:
+    path = tmp_path / "task.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(ValueError) as err:
+        load_task_file(path, "t", "choice")
+    assert str(path) in str(err.value) and message in str(err.value)
+
+
+def test_a_utf8_byte_order_mark_is_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "bom.jsonl"
+    path.write_bytes("\ufeff".encode() + b'{"prompt": "1+1=", "reference": "2"}\n{"prompt": "2+2=", "reference": 4}\n')
+    task = load_task_file(path, "t", "numeric")
+    assert task.queries["prompt"].to_list() == ["1+1=", "2+2="] and task.queries["reference"].to_list() == ["2", "4"]
+
+
 def test_scorers() -> None:
     assert score("numeric", " 82<eos>", "82") and not score("numeric", "821", "82") and not score("numeric", "", "82")
     assert score("exact", "  Paris. ", "paris") and not score("exact", "Lyon", "paris")
