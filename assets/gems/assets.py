@@ -139,8 +139,8 @@ def run_strategy(name: str, cands: list[str], queries: list[str], oracle, budget
     raise ValueError(f"unknown strategy {name!r}; expected one of {STRATEGIES}")
 
 
-def result_frames(key: str, task: str, result: SearchResult, n_cands: int, n_queries: int) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Per-round records and the pick, as core.gem_rounds / core.gem_picks rows."""
+def result_frames(key: str, task: str, result: SearchResult, n_cands: int, n_queries: int, seed: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Per-round records and the pick, as core.gem_rounds / core.gem_picks rows (``seed``: the run's, which repeats it)."""
     rounds = [
         {"base_key": key, "task": task, "strategy": result.strategy, "round": rec.round, "repo_id": est.candidate,
          "queries": est.n, "correct": est.correct, "accuracy": est.accuracy if est.n else None,
@@ -150,7 +150,7 @@ def result_frames(key: str, task: str, result: SearchResult, n_cands: int, n_que
     ]
     pick = pl.DataFrame([{"base_key": key, "task": task, "strategy": result.strategy, "pick": result.pick,
                           "queries_spent": result.spent, "budget": result.budget, "exhaustive_queries": n_cands * n_queries,
-                          "n_candidates": n_cands, "n_failed": len(result.failures), "seed": result.seed,
+                          "n_candidates": n_cands, "n_failed": len(result.failures), "seed": seed,
                           "searched_at": datetime.now(UTC)}])
     return pl.DataFrame(rounds, infer_schema_length=None), pick
 
@@ -185,7 +185,7 @@ def gem_search(context: dg.AssetExecutionContext, config: SearchConfig, warehous
         for name in order:
             result = run_strategy(name, cands, queries, oracle, budget, downloads, {**oracle.failures, **failed}, config, seed)
             failed.update(result.failures)
-            r, p = result_frames(key, task.name, result, len(cands), len(queries))
+            r, p = result_frames(key, task.name, result, len(cands), len(queries), seed)
             rounds.append(r)
             picks.append(p)
             context.log.info(f"{name}: picked {result.pick} with {result.spent} queries ({len(result.failures)} failed)")

@@ -8,13 +8,14 @@ fixed cut to 100 a lottery when candidates' answers are less alike than the stud
 true best in 40-51% of pools of 1,000): how hard a cut can safely be depends on how much two
 candidates' shared answers differ, which no constant knows in advance.
 
-:func:`search` (the default, strategy ``adaptive``) therefore cuts by evidence: after the funded
-first round it drops only the candidates that are clearly behind the leader on a paired test over
-their shared answers (the questions on which the two disagree set the noise), never keeping more
-than halving would. When answers are alike the test is sharp and the cut is as hard as the
-study's; when they are not, it falls back to halving. The study's schedule (``aggressive``),
-standard halving (``halving``) and shared-query halving (``shared_halving``) stay available by
-name (:data:`STRATEGIES`), so every run and the bench compare them.
+:func:`search` (the default, strategy ``adaptive``) therefore cuts by evidence. It halves on shared
+questions, but never splits a tie at the cut-off score (on a few questions dozens of candidates tie,
+and a cut inside the tie is a coin flip), and drops early only the candidates a paired test over
+their shared answers puts clearly behind the leader. Budget the last rounds cannot use (their few
+survivors run out of questions) goes to the earlier rounds instead of being left over. The study's
+schedule (``aggressive``), standard halving (``halving``) and shared-query halving
+(``shared_halving``) stay available by name (:data:`STRATEGIES`), so every run and the bench
+compare them.
 
 Candidates answer queries through an :class:`Oracle` (the evaluator in production, an outcome
 matrix in simulation). Queries are taken as prefixes of a fixed order (one order for all when
@@ -39,13 +40,17 @@ from assets.gems.stats import wilson_interval
 FIRST_KEEP = 100
 """Survivors after the study's first round (strategy ``aggressive``): it cuts straight to about 100 models."""
 FIRST_SHARE = 0.3
-"""Least share of the budget the first round gets (``adaptive`` and ``aggressive``). Measured in trial
-runs of the bench's pools: 0.2 to 0.4 alike, 0.5 and above starve the later rounds on near-tied
-pools. A screen of ~18 queries each separates what 7 cannot (docs/gems.md, "The funded first round")."""
+"""Least share of the budget the study's schedule (``aggressive``) gives its first round: a screen of
+~18 queries each, where an equal share leaves ~7 and the cut to 100 is mostly ties. The default does
+not fund its first round: it keeps the ties instead, which costs nothing where answers are less
+alike (at 65% agreement the funded screen lost 15 points of P(top 1%) on pools of 1,000, docs/gems.md)."""
 CUT_ALPHA = 0.05
 """``adaptive``: a candidate is dropped early only when a paired test puts it behind the leader at
 this level after a Bonferroni correction over the round's survivors (so the true best, which can
-trail a lucky leader, is rarely among the dropped). Chosen on held-out seeds, docs/gems.md."""
+trail a lucky leader, is rarely among the dropped)."""
+TIE_CAP = 2.0
+"""``adaptive``: a round keeps everyone tied at the cut-off score, up to this many times the planned
+survivors (held-out seeds 9000-9199, gem-skewed pools of 100: 1.5 -> 91%, 2 -> 95% top 1%)."""
 
 
 class CandidateFailed(Exception):
@@ -238,27 +243,33 @@ def _planned_cut(answers: _Answers, ranked: list[Hashable], planned: int, round_
     return planned
 
 
-def _evidence_cut(alpha: float) -> Cut:
-    """Keep every survivor not clearly behind the leader, at most the planned number, at least two.
+def _adaptive_cut(alpha: float, tie_cap: float = TIE_CAP) -> Cut:
+    """The default's cut: halving, except that a tie is never split and a clear loser never kept.
 
-    The test is paired, on the questions both answered (the survivors share one order): the leader
-    scores ``d`` more on ``m`` questions where the two disagree, and under "equally good" each such
-    question favours either side with probability 1/2, so ``d / sqrt(m)`` is about standard normal.
-    The level is split over the round's survivors (Bonferroni): a lucky leader among hundreds leads
-    the true best by a few noise units, which an uncorrected test would take for evidence.
+    1. Ties at the cut-off stay: on a few shared questions scores are small integers and dozens of
+       candidates share the cut-off score, so cutting inside that tie is a coin flip (the issue's
+       "lottery"; on gem-skewed pools of 100 it lost the best gem in one trial of six). Every
+       candidate scoring as high as the last planned survivor is kept, up to ``tie_cap`` times the
+       planned number (and one fewer than the round had, so the pool always shrinks).
+    2. Clear losers go: the test is paired, on the questions both answered (the survivors share one
+       order). The leader scores ``d`` more on ``m`` questions where the two disagree; under "equally
+       good" each such question favours either side with probability 1/2, so ``d / sqrt(m)`` is about
+       standard normal. The level is split over the round's survivors (Bonferroni): a lucky leader
+       among hundreds leads the true best by a few noise units, which an uncorrected test would take
+       for evidence. At least two are kept.
     """
 
     def cut(answers: _Answers, ranked: list[Hashable], planned: int, round_: int) -> int:
         if len(ranked) <= 2:
             return planned
         rows = np.array([answers.rows[c] for c in ranked])
-        lead = rows[0]
-        lead_margin = (lead.astype(int) - rows.astype(int)).sum(axis=1)
-        disagree = (lead != rows).sum(axis=1)
-        z = sps.norm.isf(alpha / (len(ranked) - 1))
-        behind = lead_margin > z * np.sqrt(np.maximum(disagree, 1))
-        close = int((~behind).sum())  # ranked by score: those not behind come first
-        return max(2, min(planned, close))
+        scores = rows.sum(axis=1)
+        tied = int((scores >= scores[planned - 1]).sum())  # ranked by score: the tie's members come first
+        keep = min(tied, max(planned, min(len(ranked) - 1, int(tie_cap * planned))))
+        lead_margin = (rows[0].astype(int) - rows.astype(int)).sum(axis=1)
+        disagree = (rows[0] != rows).sum(axis=1)
+        behind = lead_margin > sps.norm.isf(alpha / (len(ranked) - 1)) * np.sqrt(np.maximum(disagree, 1))
+        return max(2, min(keep, int((~behind).sum())))
 
     return cut
 
@@ -338,15 +349,15 @@ def _halving(
 def search(candidates: Sequence[Hashable], queries: Sequence[Hashable], oracle: Oracle, budget: int, *, seed: int) -> SearchResult:
     """The default search (strategy ``adaptive``): the stable entry point for any outcome data.
 
-    Shared query sets, a funded first round (:data:`FIRST_SHARE`), then halving in which every
-    round also drops the survivors a paired test puts clearly behind the leader (:data:`CUT_ALPHA`),
-    so the pool shrinks as fast as the evidence allows and never slower than halving. ``oracle``
+    Halving on shared query sets, in which a round keeps every candidate tied at the cut-off score
+    (up to :data:`TIE_CAP` times the planned survivors) and drops those a paired test puts clearly
+    behind the leader (:data:`CUT_ALPHA`). ``oracle``
     answers ``(candidate, query_ids)`` with 0/1 correctness; ``budget`` counts (candidate, query)
     answers and is never exceeded; ``seed`` fixes the query order and tie-breaks (the result
     carries it). Returns a :class:`SearchResult` (``pick``, ``spent``, ``rounds``, ``failures``).
     """
     return _halving(candidates, queries, oracle, budget, seed=seed, strategy="adaptive", shared=True, first_keep=None,
-                    keep_fraction=0.5, first_share=FIRST_SHARE, cut=_evidence_cut(CUT_ALPHA))
+                    keep_fraction=0.5, first_share=None, cut=_adaptive_cut(CUT_ALPHA))
 
 
 def paper_schedule(

@@ -283,3 +283,20 @@ def test_the_adaptive_cut_drops_only_candidates_clearly_behind() -> None:
     assert first.queries_per_survivor >= 30  # about half of them on questions only 0-1 get right
     assert sorted(first.kept) == [0, 1]
     assert len(shared_halving(list(range(12)), np.arange(300), matrix_oracle(outcomes), 12 * 150, seed=0).rounds[0].kept) == 6
+
+
+def test_a_tie_at_the_cut_off_is_never_split() -> None:
+    """Ten candidates, 40 questions, 4 per candidate. Candidates 1 and 4-9 are right on everything,
+    0 on the first 20 questions only, 2 and 3 on nothing. After the first round at least seven tie at
+    the top score; halving keeps 5 of them by coin flip, the default keeps every one at the top score
+    (at most twice the planned 5, fewer than the 10 it had), and 2 and 3 go."""
+    outcomes = np.ones((10, 40), dtype=bool)
+    outcomes[2:4, :] = False  # 2 and 3 are wrong on everything: below the tie whatever is asked
+    outcomes[0, 20:] = False  # the others differ only on questions the first round may not reach
+    result = search(list(range(10)), np.arange(40), matrix_oracle(outcomes), 10 * 4, seed=0)
+    first = result.rounds[0]
+    scores = {e.candidate: e.correct for e in first.estimates}
+    top = max(scores.values())
+    assert sorted(first.kept) == sorted(c for c, v in scores.items() if v == top)
+    assert 2 not in first.kept and 3 not in first.kept and len(first.kept) >= 5
+    assert len(shared_halving(list(range(10)), np.arange(40), matrix_oracle(outcomes), 10 * 4, seed=0).rounds[0].kept) == 5
