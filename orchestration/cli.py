@@ -6,9 +6,11 @@
     hubscope materialize --family KEY [--select S]  run a selection for one or more families
     hubscope backfill [--select S] [--all]          every family (or base model), one run each
     hubscope snapshot                               refresh the analysts' read-only copy now
+    hubscope mode [offline|online]                  show or switch the services every command uses
 
 Runs use the instance in ``DAGSTER_HOME`` (default ``data/dagster_home``) so they show in the UI,
-and print progress as steps start, finish and materialize. See docs/operations.md.
+and print progress as steps start, finish and materialize. After ``hubscope demo`` the instance is
+in offline mode: every command serves the bundled sample locally and says so. See docs/operations.md.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from orchestration.warehouse import ROOT
@@ -53,49 +57,80 @@ def _parser() -> argparse.ArgumentParser:
     back = sub.add_parser("backfill", help="run a selection for every known family (or base model), one run per partition")
     _add_run_args(back, many=True)
     sub.add_parser("snapshot", help="refresh the read-only copy analysts query (data/hubscope-read.duckdb)")
+    mode = sub.add_parser("mode", help="show or switch offline mode (the bundled sample, served locally) for this instance")
+    mode.add_argument("set", nargs="?", choices=["offline", "online"])
     return parser
 
 
-def _load() -> tuple[object, object]:
-    """The instance (after DAGSTER_HOME is set) and the code location (imported only now: it reads the env)."""
+@contextmanager
+def _session() -> Iterator[tuple[object, object]]:
+    """The instance and the code location, in the instance's mode; dead runs cleaned up first.
+
+    In offline mode the local API server runs for the whole command. The code location is built
+    only now, because its resources read the endpoints from the environment.
+    """
     import dagster as dg
 
+    from orchestration.dead_runs import free_dead_runs
+    from orchestration.definitions import build_definitions
+    from orchestration.mode import describe, local_services, offline_sample
+    from orchestration.resources import default_resources
     from orchestration.runner import prepare_home
 
-    prepare_home()
-    from orchestration.definitions import defs
+    sample = offline_sample(prepare_home())
+    with local_services(sample) if sample else nullcontext() as api:
+        print(describe(sample is not None, api.base_url if api else ""), flush=True)
+        with dg.DagsterInstance.get() as instance:
+            freed = free_dead_runs(instance)
+            if freed:
+                print(f"freed the pool slots of {len(freed)} run(s) whose process is gone (marked failed): "
+                      f"{', '.join(r[:8] for r in freed)}", flush=True)
+            yield instance, build_definitions(default_resources())
 
-    return dg.DagsterInstance.get(), defs
+
+def _remote_endpoints(defs, assets) -> list[tuple[str, str]]:
+    """The configured endpoints the given assets call (by the resources they require), to check first."""
+    needed = set().union(*(defs.resolve_assets_def(key).required_resource_keys for key in assets)) if assets else set()
+    res = defs.resources
+    endpoints = []
+    if "hub" in needed:
+        endpoints.append(("HF_ENDPOINT", res["hub"].endpoint))
+    if "github" in needed:
+        endpoints += [("GITHUB_API_URL", res["github"].api_url), ("GITHUB_SERVER_URL", res["github"].server_url)]
+    if "llm" in needed and res["llm"].configured:
+        endpoints.append(("OPENAI_BASE_URL", res["llm"].base_url))
+    return endpoints
 
 
-def _run(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace, instance, defs) -> int:
+    from orchestration.mode import check_reachable
     from orchestration.partitions import BASE_MODELS, FAMILIES
     from orchestration.runner import partitions_of, plan_selection, register_families, resolve_partition_keys, run_plan
     from orchestration.sensors import WarehouseBusy
 
-    instance, defs = _load()
     given = args.base_model or args.family
     partitions = BASE_MODELS if args.base_model else FAMILIES if args.family else None
     if partitions is None and args.command == "backfill":
         partitions = partitions_of(defs, args.select) if args.select else FAMILIES
     every = args.command == "backfill" and (getattr(args, "all", False) or not given)
-    with instance:
-        keys = resolve_partition_keys(instance, partitions, given, every) if partitions else []
-        plan = plan_selection(defs, args.select, partitions, keys)
-        failed = run_plan(defs, instance, plan)
-        database = defs.resources["warehouse"].database
-        try:
-            added = register_families(instance, database)
-        except WarehouseBusy as exc:
-            added = []
-            print(f"warehouse busy: new families not registered (the discovery sensor will): {exc}", file=sys.stderr)
+    keys = resolve_partition_keys(instance, partitions, given, every) if partitions else []
+    plan = plan_selection(defs, args.select, partitions, keys)
+    check_reachable(_remote_endpoints(defs, [*plan.first, *plan.partitioned, *plan.unpartitioned]))
+    failed = run_plan(defs, instance, plan)
+    database = defs.resources["warehouse"].database
+    try:
+        added = register_families(instance, database)
+    except WarehouseBusy as exc:
+        added = []
+        print(f"warehouse busy: new families not registered (the discovery sensor will): {exc}", file=sys.stderr)
     if added:
         print(f"{len(added)} new family partition(s): {', '.join(added)}")
-    if Path(database).exists():
-        _snapshot(database)
     if failed:
+        print(f"snapshot for SQL not refreshed: it would publish the failed runs' stale rows as fresh", file=sys.stderr)
         print(f"{len(failed)} run(s) failed: {', '.join(failed)}; see the UI's Runs page (hubscope ui)", file=sys.stderr)
         return 1
+    if Path(database).exists():
+        _snapshot(database)
     return 0
 
 
@@ -115,37 +150,53 @@ def _snapshot(database: str) -> bool:
     return True
 
 
-def _add_family(args: argparse.Namespace) -> int:
+def _add_family(args: argparse.Namespace, instance, defs) -> int:
+    from orchestration.mode import check_reachable
     from orchestration.runner import add_family
 
-    instance, defs = _load()
-    with instance:
-        family = add_family(defs.resources["warehouse"], instance, args.github_repo, args.hub)
-    print(f"family {family.family_key}: {family.github_repo} + {len(family.hub_variants)} Hub variant(s) added")
+    res = defs.resources
+    check_reachable([("HF_ENDPOINT", res["hub"].endpoint), ("GITHUB_API_URL", res["github"].api_url)])
+    family = add_family(res["warehouse"], instance, args.github_repo, args.hub, hub=res["hub"], github=res["github"])
+    print(f"family {family.family_key}: GitHub {family.github_repo} + {len(family.hub_variants)} Hub variant(s) "
+          f"({', '.join(family.hub_variants)}) added; both platforms checked: every repository exists")
     if args.materialize:
-        return _run(argparse.Namespace(command="materialize", select=None, family=[family.family_key], base_model=[]))
+        return _run(argparse.Namespace(command="materialize", select=None, family=[family.family_key], base_model=[]), instance, defs)
     print(f"next: hubscope materialize --family {family.family_key}")
+    return 0
+
+
+def _mode(args: argparse.Namespace) -> int:
+    from orchestration.mode import describe, offline_sample, set_mode
+    from orchestration.runner import prepare_home
+
+    home = prepare_home()
+    if args.set:
+        set_mode(home, args.set == "offline")
+    sample = offline_sample(home)
+    print(f"{home}: {describe(sample is not None, f'{sample}, served by each command')}")
     return 0
 
 
 def _ui(args: argparse.Namespace) -> int:
     """Run ``dagster dev`` in its own process group; with --offline, the local API server too."""
+    from orchestration.mode import SAMPLE_DIR, describe, offline_env, offline_sample
     from orchestration.runner import prepare_home
 
     home = prepare_home()
     env = dict(os.environ, DAGSTER_HOME=str(home))
     api = None
-    if args.offline:
+    sample = offline_sample(home) or (SAMPLE_DIR if args.offline else None)
+    offline = sample is not None
+    if offline:
         from localapi.sample import build_sample
         from localapi.server import LocalAPI
 
-        api = LocalAPI(build_sample(ROOT / "data" / "localapi"))
+        api = LocalAPI(build_sample(sample))
         api.start()
-        env.update(HF_ENDPOINT=api.hf_endpoint, GITHUB_API_URL=api.github_api, GITHUB_SERVER_URL=api.github_git,
-                   OPENAI_BASE_URL=api.openai_base)
+        env.update(offline_env(api))
         env.setdefault("HUBSCOPE_DB", str(ROOT / "data" / "hubscope.duckdb"))
         env.setdefault("HUBSCOPE_GIT_CACHE", str(ROOT / "data" / "git"))
-        print(f"offline: local API server at {api.base_url} (sample in data/localapi)")
+    print(describe(offline, api.base_url if api else ""))
     command = [sys.executable, "-m", "dagster", "dev", "-w", str(ROOT / "workspace.yaml"), "-h", args.host, "-p", str(args.port)]
     print(f"DAGSTER_HOME={home}\nopen http://{args.host}:{args.port} (Ctrl-C stops the UI and the daemon)", flush=True)
     proc = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
@@ -169,6 +220,9 @@ def _ui(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    # SIGTERM (a process manager, `kill`) ends a command like Ctrl-C: its run is marked canceled
+    # and its pool slots freed (orchestration/runner.py) instead of staying held by a dead process.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         if args.command == "demo":
             from orchestration.demo import run_demo
@@ -176,16 +230,21 @@ def main(argv: list[str] | None = None) -> int:
             return run_demo()
         if args.command == "ui":
             return _ui(args)
-        if args.command == "add-family":
-            return _add_family(args)
-        if args.command in ("materialize", "backfill"):
-            return _run(args)
-        if args.command == "snapshot":
-            _, defs = _load()
-            return 0 if _snapshot(defs.resources["warehouse"].database) else 1
+        if args.command == "mode":
+            return _mode(args)
+        with _session() as (instance, defs):
+            if args.command == "add-family":
+                return _add_family(args, instance, defs)
+            if args.command in ("materialize", "backfill"):
+                return _run(args, instance, defs)
+            if args.command == "snapshot":
+                return 0 if _snapshot(defs.resources["warehouse"].database) else 1
     except (ValueError, FileNotFoundError) as exc:
         print(f"hubscope {args.command}: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"hubscope {args.command}: interrupted (its run is marked canceled)", file=sys.stderr)
+        return 130
     return 2
 
 

@@ -9,6 +9,7 @@ from assets.gems import definitions as gems
 from assets.ingest import definitions as ingest
 from assets.label import definitions as label
 from assets.sync import definitions as sync
+from orchestration.dead_runs import dead_runs_sensor
 from orchestration.jobs import JOBS
 from orchestration.policies import with_policies
 from orchestration.resources import default_resources
@@ -28,7 +29,7 @@ def build_definitions(resources: dict[str, dg.ConfigurableResource]) -> dg.Defin
         sync.defs,
         gems.defs,
         dg.Definitions(resources=resources),
-        dg.Definitions(jobs=JOBS, schedules=SCHEDULES, sensors=[*SENSORS, read_snapshot_sensor]),
+        dg.Definitions(jobs=JOBS, schedules=SCHEDULES, sensors=[*SENSORS, read_snapshot_sensor, dead_runs_sensor]),
     ))
 
 

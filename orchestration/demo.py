@@ -9,7 +9,12 @@
    default: every asset partitioned by ``families`` except those tagged ``hubscope/cost: llm``, for
    each family, then the unpartitioned assets downstream of those;
 4. runs :data:`EXTRA_STEPS` (label agreement with the gold set; the gems stage's tiny model family)
-   and prints a summary.
+   and prints a summary;
+5. leaves the instance in offline mode (orchestration/mode.py), so the README's next commands keep
+   using the sample instead of the real services, and say so.
+
+The local server's OpenAI API answers with the rules labeller; the model name sent and shown is
+``local-standin-rules`` so no summary or table presents it as a real LLM.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ from pathlib import Path
 
 import dagster as dg
 
+from orchestration.dead_runs import free_dead_runs
+from orchestration.mode import offline_env, set_mode
 from orchestration.runner import execute, plan_selection, prepare_home, register_families, run_plan
 from orchestration.snapshot import refresh_snapshot
 from orchestration.warehouse import ROOT
@@ -82,11 +89,10 @@ def run_demo(data: Path | None = None, steps: Sequence[Callable[[DemoContext], s
     api = LocalAPI(sample)
     api.start()
     try:
-        os.environ.update(HF_ENDPOINT=api.hf_endpoint, GITHUB_API_URL=api.github_api, GITHUB_SERVER_URL=api.github_git,
-                          OPENAI_BASE_URL=api.openai_base)
+        os.environ.update(offline_env(api))  # the LLM is named local-standin-rules: it answers with the rules
         os.environ.setdefault("HUBSCOPE_DB", str(data / "hubscope.duckdb"))
         os.environ.setdefault("HUBSCOPE_GIT_CACHE", str(data / "git"))
-        prepare_home()
+        home = prepare_home()
         from assets.ingest.assets import DISCOVERY_KEYS
         from orchestration.definitions import build_definitions
         from orchestration.partitions import FAMILIES
@@ -97,6 +103,7 @@ def run_demo(data: Path | None = None, steps: Sequence[Callable[[DemoContext], s
         database = os.environ["HUBSCOPE_DB"]
         print(f"local API on the bundled sample at {api.base_url}")
         with dg.DagsterInstance.get() as instance:
+            free_dead_runs(instance)  # a demo killed earlier must not block this one
             ctx = DemoContext(instance, defs, api, database)
             print("discovering model families ...")
             ctx.run("demo_discovery", dg.AssetSelection.assets(*DISCOVERY_KEYS))
@@ -108,6 +115,7 @@ def run_demo(data: Path | None = None, steps: Sequence[Callable[[DemoContext], s
             ctx.failures += run_plan(defs, instance, plan)
             extra = [line for step in steps if (line := step(ctx))]
         snapshot = refresh_snapshot(database).path
+        set_mode(home, offline=True, sample=sample)
         _summary(database, snapshot, time.time() - started, extra)
         return 1 if ctx.failures else 0
     finally:
@@ -133,5 +141,6 @@ def _summary(database: str, snapshot: Path, seconds: float, extra: list[str]) ->
     for line in extra:
         print(f"  {line}")
     print(f"  warehouse: {database}")
+    print("  mode: offline (the next hubscope commands serve this sample too; `hubscope mode online` for the real services)")
     print("  open the UI: make ui   (then http://127.0.0.1:3000)")
     print(f"  query it:    .venv/bin/duckdb -readonly {snapshot}   (a snapshot; never blocks a run)")

@@ -2,19 +2,27 @@
 
 Runs execute in this process against the instance in ``DAGSTER_HOME`` (``data/dagster_home`` by
 default), so they appear in the UI's run list and asset pages exactly like runs launched there, and
-the ``duckdb`` pool still serialises warehouse writes against a running ``dagster dev``. A thread
+the ``duckdb`` pool still serialises warehouse steps against a running ``dagster dev``. A thread
 follows the run's event log and prints one line per step start, finish, materialization, check and
-log message, so a long run never looks stuck.
+log message, what a blocked step waits for, and every 10 s of a long step how long it has run and
+how long it took last time, so a long run never looks stuck.
+
+Each run is tagged with this process (``orchestration/dead_runs.py``), so a run whose process is
+killed is found and its pool slots freed instead of blocking every later run. An interrupted run
+(Ctrl-C, SIGTERM) is marked canceled and its slots freed before the command exits.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import sys
 import threading
 import time
 import uuid
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -23,13 +31,19 @@ from typing import TextIO
 
 import dagster as dg
 import polars as pl
+from dagster._utils.interrupts import check_captured_interrupt
 
+from orchestration.dead_runs import process_tags
 from orchestration.partitions import FAMILIES, repo_key
 from orchestration.policies import COST_TAG
+from orchestration.resources import GitHubResource, HubResource
 from orchestration.warehouse import ROOT, Warehouse
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 """Dagster's console logger prints every event at DEBUG; the progress lines replace it."""
+
+HEARTBEAT_S = 10.0
+"""A step running this long without a progress line gets one: elapsed, and time left from its last run."""
 
 
 def prepare_home(home: Path | None = None) -> Path:
@@ -57,24 +71,71 @@ class ManualFamily:
     hub_variants: tuple[str, ...]
 
 
+GITHUB_OWNER = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}")
+GITHUB_REPO = re.compile(r"(?!\.\.?$)[A-Za-z0-9._-]{1,100}")
+HUB_PART = re.compile(r"(?!.*(?:--|\.\.))[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?")
+"""GitHub's and the Hub's own naming rules: anything else (``../etc``, spaces, a URL) is refused
+before it reaches a request path. The local check until assets/ingest has the shared validator."""
+
+
 def _check_name(name: str, what: str) -> str:
-    parts = name.strip().strip("/").split("/")
-    if len(parts) != 2 or not all(p.strip() for p in parts) or any(c.isspace() for c in name.strip()):
+    parts = name.strip().split("/")
+    if len(parts) != 2 or not all(parts):
         raise ValueError(f"{what} {name!r} is not of the form owner/name")
-    return "/".join(p.strip() for p in parts)
+    owner, repo = parts
+    if what.startswith("GitHub"):
+        valid = GITHUB_OWNER.fullmatch(owner) and GITHUB_REPO.fullmatch(repo)
+        rule = "GitHub names: letters, digits and single '-' for the owner; letters, digits, '-', '_', '.' for the repository"
+    else:
+        valid = HUB_PART.fullmatch(owner) and HUB_PART.fullmatch(repo) and len(name.strip()) <= 96
+        rule = "Hub ids: letters, digits, '-', '_', '.', no '--' or '..', not starting or ending with '-' or '.', 96 characters at most"
+    if not valid:
+        raise ValueError(f"{what} {name!r} is not a valid name ({rule})")
+    return f"{owner}/{repo}"
 
 
-def add_family(warehouse: Warehouse, instance: dg.DagsterInstance, github_repo: str, hub_variants: Sequence[str]) -> ManualFamily:
+def check_repositories_exist(github_repo: str, hub_variants: Sequence[str], hub: HubResource, github: GitHubResource) -> None:
+    """Ask GitHub and the Hub (the real clients, at the configured endpoints) that every repository exists.
+
+    A gated or private Hub model exists (its commits need ``HF_TOKEN``); a missing one is refused,
+    naming the platform, the id and the endpoint asked.
+    """
+    from github import GithubException, UnknownObjectException
+    from huggingface_hub.errors import GatedRepoError, RepositoryNotFoundError
+
+    try:
+        github.client().get_repo(github_repo)  # not lazy: asks the API now
+    except UnknownObjectException:
+        raise ValueError(f"GitHub repository {github_repo!r} does not exist at {github.api_url}") from None
+    except GithubException as exc:
+        raise ValueError(f"GitHub repository {github_repo!r}: {github.api_url} answered {exc.status}") from None
+    api = hub.api()
+    for repo_id in hub_variants:
+        try:
+            api.model_info(repo_id)
+        except GatedRepoError:
+            continue
+        except RepositoryNotFoundError:
+            raise ValueError(f"Hub model {repo_id!r} does not exist at {hub.endpoint}") from None
+
+
+def add_family(warehouse: Warehouse, instance: dg.DagsterInstance, github_repo: str, hub_variants: Sequence[str],
+               hub: HubResource | None = None, github: GitHubResource | None = None) -> ManualFamily:
     """Register a family that discovery did not find (e.g. under the download threshold).
 
-    Writes ``core.manual_families`` (kept across discovery runs), the family and its variants into
-    ``core.families``/``core.variants`` in one transaction, and adds the ``families`` partition.
-    Existing rows of the family are replaced; other families are untouched.
+    Names are checked against each platform's rules, then, given the ``hub`` and ``github``
+    resources, every repository is asked for on its platform: a typo fails here, naming it,
+    instead of as a failed ingest later. Writes ``core.manual_families`` (kept across discovery
+    runs), the family and its variants into ``core.families``/``core.variants`` in one
+    transaction, and adds the ``families`` partition. Existing rows of the family are replaced;
+    other families are untouched.
     """
     repo = _check_name(github_repo, "GitHub repository")
     variants = tuple(dict.fromkeys(_check_name(v, "Hub model") for v in hub_variants))
     if not variants:
         raise ValueError(f"family {repo!r} needs at least one Hub variant (--hub owner/model)")
+    if hub is not None and github is not None:
+        check_repositories_exist(repo, variants, hub, github)
     key = repo_key(repo)
     at = datetime.now(UTC)
     manual = pl.DataFrame({"family_key": [key], "github_repo": [repo], "hub_variants": [list(variants)], "added_at": [at]})
@@ -154,7 +215,9 @@ def plan_selection(
 
 def _resolve(graph, selection: str) -> set[dg.AssetKey]:
     try:
-        chosen = dg.AssetSelection.from_string(selection).resolve(graph)
+        with warnings.catch_warnings():  # the string parser passes a beta parameter on every `group:`/`tag:`
+            warnings.simplefilter("ignore", dg.BetaWarning)
+            chosen = dg.AssetSelection.from_string(selection).resolve(graph)
     except Exception as exc:  # the parser raises several types; name the input either way
         raise ValueError(f"cannot read asset selection {selection!r}: {exc}") from None
     if not chosen:
@@ -192,20 +255,53 @@ def resolve_partition_keys(instance: dg.DagsterInstance, partitions: dg.DynamicP
     return out
 
 
+class StepTimes:
+    """How long each step took the last time it succeeded from the CLI, per partition, kept in
+    ``$DAGSTER_HOME/hubscope-step-times.json``: the "time left" of the progress lines."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            self.seconds: dict[str, float] = json.loads(path.read_text())
+        except (OSError, ValueError):
+            self.seconds = {}
+
+    def last(self, step: str, partition: str | None) -> float | None:
+        return self.seconds.get(f"{step}@{partition}") or self.seconds.get(step)
+
+    def record(self, step: str, partition: str | None, seconds: float) -> None:
+        self.seconds[step] = self.seconds[f"{step}@{partition}"] = round(seconds, 1)
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}")
+        try:  # best effort: another command writing at the same moment only loses one estimate
+            tmp.write_text(json.dumps(self.seconds, indent=0, sort_keys=True))
+            os.replace(tmp, self.path)
+        except OSError:
+            tmp.unlink(missing_ok=True)
+
+
 @dataclass
 class Progress:
-    """Prints a run's events as they land in the instance's event log."""
+    """Prints a run's events as they land in the instance's event log, and a heartbeat for long steps."""
 
     instance: dg.DagsterInstance
     run_id: str
     label: str
     out: TextIO = sys.stdout
+    steps_total: int = 0
+    partition: str | None = None
+    times: StepTimes | None = None
     started: float = field(default_factory=time.monotonic)
     _seen: int = 0
     _steps_done: int = 0
+    _running: dict[str, float] = field(default_factory=dict)
+    _last_line: float = field(default_factory=time.monotonic)
 
     def _line(self, text: str) -> None:
         print(f"  [{time.monotonic() - self.started:6.1f}s] {self.label}: {text}", file=self.out, flush=True)
+        self._last_line = time.monotonic()
+
+    def _of(self) -> str:
+        return f"{self._steps_done}/{self.steps_total}" if self.steps_total else str(self._steps_done)
 
     def poll(self) -> None:
         records = self.instance.all_logs(self.run_id)
@@ -217,15 +313,27 @@ class Progress:
                 continue
             kind = event.event_type
             if kind == dg.DagsterEventType.STEP_START:
-                self._line(f"started {event.step_key}")
+                self._running[event.step_key] = time.monotonic()
+                self._line(f"started {event.step_key} (step {self._steps_done + 1} of {self.steps_total or '?'})")
             elif kind == dg.DagsterEventType.STEP_SUCCESS:
                 self._steps_done += 1
-                self._line(f"done {event.step_key} ({self._steps_done} step(s) done)")
+                began = self._running.pop(event.step_key, None)
+                if began is not None and self.times is not None:
+                    self.times.record(event.step_key, self.partition, time.monotonic() - began)
+                self._line(f"done {event.step_key} ({self._of()} steps done)")
             elif kind == dg.DagsterEventType.STEP_FAILURE:
+                self._running.pop(event.step_key, None)
                 error = event.step_failure_data.error if event.step_failure_data else None
                 self._line(f"FAILED {event.step_key}: {error.message.strip() if error else ''}")
             elif kind == dg.DagsterEventType.STEP_UP_FOR_RETRY:
-                self._line(f"retrying {event.step_key}")
+                data = event.event_specific_data
+                error = data.error if data else None
+                wait = f" in {data.seconds_to_wait:.0f} s" if data and data.seconds_to_wait else ""
+                reason = error.message.strip().splitlines()[0] if error and error.message.strip() else "no reason given"
+                self._line(f"retrying {event.step_key}{wait} after: {reason}")
+            elif kind == dg.DagsterEventType.ENGINE_EVENT and event.event_specific_data and "pool" in (event.event_specific_data.metadata or {}):
+                pool = event.event_specific_data.metadata["pool"].value
+                self._line(f"{event.step_key} waits for the {pool} pool ({self._holders(pool)})")
             elif kind == dg.DagsterEventType.ASSET_MATERIALIZATION:
                 mat = event.step_materialization_data.materialization
                 rows = mat.metadata.get("dagster/row_count")
@@ -235,6 +343,27 @@ class Progress:
                 check = event.event_specific_data
                 self._line(f"check {check.check_name}: {'passed' if check.passed else 'FAILED'}")
         self._seen = len(records)
+        self._heartbeat()
+
+    def _holders(self, pool: str) -> str:
+        claimed = self.instance.event_log_storage.get_concurrency_info(pool).claimed_slots
+        held = ", ".join(f"run {c.run_id[:8]} step {c.step_key}" for c in claimed if c.run_id != self.run_id)
+        return f"held by {held}" if held else "a slot is being freed"
+
+    def _heartbeat(self) -> None:
+        now = time.monotonic()
+        if not self._running or now - self._last_line < HEARTBEAT_S:
+            return
+        step, began = min(self._running.items(), key=lambda item: item[1])
+        ran = now - began
+        last = self.times.last(step, self.partition) if self.times else None
+        if last is None:
+            eta = "no earlier run to estimate the time left"
+        elif last > ran:
+            eta = f"about {last - ran:.0f} s left (took {last:.0f} s last time)"
+        else:
+            eta = f"longer than last time ({last:.0f} s)"
+        self._line(f"still running {step}: {ran:.0f} s so far, {eta}; {self._of()} steps done")
 
 
 def execute(
@@ -248,7 +377,9 @@ def execute(
 ) -> bool:
     """Run ``assets`` (one partition or none) in this process, printing progress; True on success.
 
-    ``tags`` are added to the run's; ``config`` is run config (e.g. ``{"ops": {...}}``).
+    ``tags`` are added to the run's; ``config`` is run config (e.g. ``{"ops": {...}}``). If the
+    command is interrupted (Ctrl-C, SIGTERM) the run is marked canceled and its pool slots freed,
+    so it never holds a slot after this process has gone.
     """
     keys = list(assets)
     name = "hubscope_cli"
@@ -256,12 +387,23 @@ def execute(
     resolved = dg.Definitions.merge(defs, dg.Definitions(jobs=[job])).resolve_job_def(name)
     run_id = str(uuid.uuid4())
     label = partition_key or "unpartitioned"
-    progress = Progress(instance, run_id, label, out)
+    home = os.environ.get("DAGSTER_HOME")
+    times = StepTimes(Path(home) / "hubscope-step-times.json") if home else None
+    progress = Progress(instance, run_id, label, out, steps_total=len(resolved.graph.node_dict),
+                        partition=partition_key, times=times)
     done = threading.Event()
 
     def follow() -> None:
         while not done.wait(0.5):
             progress.poll()
+            # Dagster turns SIGINT/SIGTERM into a flag while it runs a plan, and its in-process
+            # executor never reads that flag while a step waits for a pool slot or a retry: the
+            # command would ignore Ctrl-C for ever. Seen here, the run is ended and the process exits.
+            if check_captured_interrupt():
+                _end_interrupted(instance, run_id)
+                print(f"hubscope: interrupted; run {run_id[:8]} marked canceled and its pool slots freed",
+                      file=sys.stderr, flush=True)
+                os._exit(130)
 
     watcher = threading.Thread(target=follow, daemon=True)
     watcher.start()
@@ -269,8 +411,11 @@ def execute(
         result = resolved.execute_in_process(
             instance=instance, partition_key=partition_key, raise_on_error=False, run_id=run_id,
             run_config={**QUIET, **(config or {})},
-            tags={"hubscope/warehouse": "write", "hubscope/trigger": "cli", **(tags or {})},
+            tags={"hubscope/warehouse": "write", "hubscope/trigger": "cli", **process_tags(), **(tags or {})},
         )
+    except BaseException:
+        _end_interrupted(instance, run_id)
+        raise
     finally:
         done.set()
         watcher.join()
@@ -280,13 +425,21 @@ def execute(
     return result.success
 
 
+def _end_interrupted(instance: dg.DagsterInstance, run_id: str) -> None:
+    """Mark a run this process was executing as canceled, unless it ended, and free its pool slots."""
+    run = instance.get_run_by_id(run_id)
+    if run is not None and not run.is_finished:
+        instance.report_run_canceled(run, message="the hubscope command running it was interrupted")
+    instance.event_log_storage.free_concurrency_slots_for_run(run_id)
+
+
 def run_plan(defs: dg.Definitions, instance: dg.DagsterInstance, plan: Plan, out: TextIO = sys.stdout) -> list[str]:
     """Run a plan: upstream unpartitioned assets, each partition in turn (a failure does not stop the
     others), then the unpartitioned assets downstream.
 
-    Returns the labels of the runs that failed (empty: everything succeeded). Unpartitioned assets
-    still run after a failed partition: they read whatever the warehouse holds, and the failed
-    partition keeps its previous rows.
+    Returns the labels of the runs that failed (empty: everything succeeded). When a partition
+    failed, the unpartitioned assets downstream (the study tables) are not run: they would publish
+    a failed partition's stale rows as if fresh. The message says how to run them anyway.
     """
     failed: list[str] = []
     if plan.first:
@@ -298,7 +451,14 @@ def run_plan(defs: dg.Definitions, instance: dg.DagsterInstance, plan: Plan, out
         print(f"[{i}/{total}] {key}: {', '.join(k.to_user_string() for k in plan.partitioned)}", file=out, flush=True)
         if not execute(defs, instance, plan.partitioned, key, out=out):
             failed.append(key)
-    if plan.unpartitioned:
+    if plan.unpartitioned and failed:
+        names = [k.to_user_string() for k in plan.unpartitioned]
+        selection = " or ".join(f'key:"{n}"' for n in names)
+        print(f"[skipped] {', '.join(names)}: not refreshed, because {', '.join(failed)} failed (they keep their "
+              f"previous rows); once fixed rerun this command, or publish them anyway with "
+              f"hubscope materialize --select '{selection}'", file=out, flush=True)
+        failed.append("study tables (skipped)")
+    elif plan.unpartitioned:
         print(f"[then] {', '.join(k.to_user_string() for k in plan.unpartitioned)}", file=out, flush=True)
         if not execute(defs, instance, plan.unpartitioned, None, out=out):
             failed.append("unpartitioned")

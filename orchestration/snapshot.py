@@ -11,6 +11,12 @@ The copy is written in DuckDB's v1.4 storage format, so both this project's duck
 ``duckdb`` command-line shell from the ``duckdb-cli`` package (1.5) open it::
 
     .venv/bin/duckdb -readonly data/hubscope-read.duckdb -c "select * from families"
+
+From Python, :func:`open_snapshot`: a plain ``duckdb.connect(path)`` in a process that still has
+the old copy open returns that old copy (DuckDB shares one open database per path and process).
+
+A refresh killed half-way leaves its temporary file behind; the next refresh deletes the ones
+whose process is gone.
 """
 
 from __future__ import annotations
@@ -49,6 +55,42 @@ def snapshot_path(database: str | os.PathLike[str]) -> Path:
     return live.with_name(f"{live.stem}-read{live.suffix or '.duckdb'}")
 
 
+def open_snapshot(path: str | os.PathLike[str] | None = None) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the newest snapshot (default: the one of ``HUBSCOPE_DB``), even in
+    a process that has an older copy open: it is attached into a fresh in-memory database instead
+    of going through DuckDB's per-process cache of open files."""
+    from orchestration.warehouse import DEFAULT_DB
+
+    target = Path(path) if path else snapshot_path(os.environ.get("HUBSCOPE_DB", DEFAULT_DB))
+    if not target.exists():
+        raise FileNotFoundError(f"snapshot {target} does not exist yet: run `hubscope snapshot` or materialize something")
+    con = duckdb.connect()
+    con.execute(f"attach {_quote(target)} as snapshot (read_only)")
+    con.execute("use snapshot")
+    return con
+
+
+def remove_orphans(target: Path) -> list[Path]:
+    """Delete temporary copies (and their WAL files) left beside ``target`` by refreshes whose process is gone."""
+    removed = []
+    for tmp in target.parent.glob(f".{target.name}.*.tmp*"):
+        pid = tmp.name[len(target.name) + 2:].split(".", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            tmp.unlink(missing_ok=True)
+            removed.append(tmp)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _quote(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
@@ -80,6 +122,7 @@ def refresh_snapshot(database: str | os.PathLike[str], target: Path | None = Non
         raise FileNotFoundError(f"warehouse {live} does not exist yet: materialize something first")
     target = target or snapshot_path(live)
     target.parent.mkdir(parents=True, exist_ok=True)
+    remove_orphans(target)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     tmp.unlink(missing_ok=True)
     started = time.perf_counter()

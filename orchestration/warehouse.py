@@ -8,15 +8,25 @@ leaves the previous rows in place.
 
 Connections are opened per read or write and closed at once: nothing holds the file lock while it
 waits on the network, an LLM or a GPU.
+
+Writers queue on an inter-process lock file beside the warehouse (:class:`WriterLock`), held only
+while a read-write connection is open. DuckDB itself lets one process write and makes the others
+fail after a retry window; the lock turns that into a fair wait of one transaction's length, so the
+steps that spend minutes on remote work (git, the Hub, an LLM, a GPU) need no Dagster pool slot:
+their writes are serialised here, and a slow remote delays nobody else's write. The lock is an
+``flock``: the kernel drops it when its process dies, even by ``kill -9``.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
+import socket
 import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, nullcontext, suppress
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +45,88 @@ DEFAULT_DB = os.environ.get("HUBSCOPE_DB", str(ROOT / "data" / "hubscope.duckdb"
 def is_local_file(database: str) -> bool:
     """Whether ``database`` is a file path, not ``:memory:`` or a URL-style name (``md:hubscope``, ``s3://...``)."""
     return database != ":memory:" and not re.match(r"[a-z][a-z0-9+.-]*:", database, re.IGNORECASE)
+
+
+WRITE_LOCK_WAIT_S = 600.0
+"""How long a writer waits for another process's write before failing (naming that process).
+Writes are single transactions of seconds; ten minutes means something is wrong, not busy."""
+
+
+class WarehouseLocked(RuntimeError):
+    """Another process held the warehouse's write lock past :data:`WRITE_LOCK_WAIT_S`."""
+
+
+class WriterLock:
+    """One writer process at a time per warehouse file, re-entrant within a process.
+
+    Nested or concurrent connections inside one process share DuckDB's database instance (and so
+    its one write lock), so they share this lock too: it is taken by the first and released by the
+    last. Other processes wait for it. The holder's pid and host are written into the lock file so
+    a waiter that gives up can name it.
+    """
+
+    _all: dict[str, WriterLock] = {}
+    _all_guard = threading.Lock()
+
+    def __init__(self, database: Path) -> None:
+        self.database = database
+        self.path = database.with_name(database.name + ".writer.lock")
+        self._guard = threading.Lock()
+        self._users = 0
+        self._fd: int | None = None
+        self._pid = os.getpid()
+
+    @classmethod
+    def for_database(cls, database: str) -> WriterLock:
+        path = Path(database).resolve()
+        with cls._all_guard:
+            return cls._all.setdefault(str(path), cls(path))
+
+    def holder(self) -> str:
+        """Who holds the lock, as its holder wrote it ("pid 123 on host"), or "unknown"."""
+        try:
+            return self.path.read_text().strip() or "unknown"
+        except OSError:
+            return "unknown"
+
+    @contextmanager
+    def held(self, wait_s: float = WRITE_LOCK_WAIT_S) -> Iterator[None]:
+        with self._guard:
+            if self._pid != os.getpid():  # a forked child does not own its parent's lock
+                self._users, self._fd, self._pid = 0, None, os.getpid()
+            if self._users == 0:
+                self._fd = self._acquire(wait_s)
+            self._users += 1
+        try:
+            yield
+        finally:
+            with self._guard:
+                self._users -= 1
+                if self._users == 0 and self._fd is not None:
+                    os.close(self._fd)  # closing the descriptor releases the flock
+                    self._fd = None
+
+    def _acquire(self, wait_s: float) -> int:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        deadline = time.monotonic() + wait_s
+        delay = 0.02
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    os.close(fd)
+                    raise WarehouseLocked(
+                        f"warehouse {self.database}: another writer ({self.holder()}) "
+                        f"has held {self.path.name} for over {wait_s:.0f} s"
+                    ) from None
+                time.sleep(delay)
+                delay = min(delay * 2, 0.5)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()}\n".encode(), 0)
+        return fd
 
 
 _applied: set[str] = set()
@@ -67,24 +159,32 @@ class Warehouse(DuckDBResource):
 
     @contextmanager
     def get_connection(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:  # type: ignore[override]
-        """A connection that is always closed, retried while another process holds the lock."""
-        if is_local_file(self.database):
+        """A connection that is always closed, in the UTC time zone.
+
+        A read-write connection first takes the :class:`WriterLock` (so writers queue instead of
+        failing), then opens the file, retried while a reader in another process holds DuckDB's lock.
+        """
+        local = is_local_file(self.database)
+        if local:
             Path(self.database).parent.mkdir(parents=True, exist_ok=True)
             if not Path(self.database).exists():  # deleted and made anew in this process: schema again
                 with _applied_lock:
                     _applied.discard(self.database)
-        con = backoff(
-            fn=duckdb.connect,
-            retry_on=(RuntimeError, duckdb.IOException),
-            kwargs={"database": self.database, "read_only": read_only, "config": dict(self.connection_config)},
-            max_retries=10,
-        )
-        try:
-            if not read_only:
-                self._ensure_schema(con)
-            yield con
-        finally:
-            con.close()
+        with WriterLock.for_database(self.database).held() if local and not read_only else nullcontext():
+            con = backoff(
+                fn=duckdb.connect,
+                retry_on=(RuntimeError, duckdb.IOException),
+                kwargs={"database": self.database, "read_only": read_only, "config": dict(self.connection_config)},
+                max_retries=10,
+            )
+            try:
+                # timestamptz columns come back in UTC, as the schema declares, whatever the process's TZ
+                con.execute("set TimeZone = 'UTC'")
+                if not read_only:
+                    self._ensure_schema(con)
+                yield con
+            finally:
+                con.close()
 
     def _ensure_schema(self, con: duckdb.DuckDBPyConnection) -> None:
         with _applied_lock:
@@ -158,13 +258,41 @@ def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame
 
 
 def table_preview(frame: pl.DataFrame, rows: int = 10) -> dg.MetadataValue:
-    """A markdown preview of a frame for asset metadata (the UI renders it as a table)."""
-    with pl.Config(
-        tbl_formatting="MARKDOWN",
-        tbl_hide_column_data_types=True,
-        tbl_hide_dataframe_shape=True,
-        tbl_rows=rows,
-        tbl_cols=-1,
-        fmt_str_lengths=60,
-    ):
-        return dg.MetadataValue.md(str(frame.head(rows)))
+    """The first ``rows`` rows as Dagster table metadata: the asset page shows a real table, each
+    cell whole (Markdown previews wrapped long cells onto extra rows).
+
+    Numbers and booleans keep their type; everything else (dates, lists, structs) is shown as text.
+    """
+    head = frame.head(rows)
+    kinds = {name: _column_type(dtype) for name, dtype in head.schema.items()}
+    records = [
+        dg.TableRecord({name: _cell(value, kinds[name]) for name, value in row.items()})
+        for row in head.iter_rows(named=True)
+    ]
+    schema = dg.TableSchema(columns=[dg.TableColumn(name, kind) for name, kind in kinds.items()])
+    return dg.MetadataValue.table(records, schema=schema)
+
+
+def _column_type(dtype: pl.DataType) -> str:
+    if dtype == pl.Boolean:
+        return "bool"
+    if dtype.is_integer():
+        return "int"
+    if dtype.is_float() or dtype.is_decimal():
+        return "float"
+    return "string"
+
+
+PREVIEW_CELL_CHARS = 300
+"""Longer texts (a 280 kB commit message) are cut, marked with an ellipsis, to keep metadata small."""
+
+
+def _cell(value: Any, kind: str) -> str | int | float | bool | None:
+    if value is None or kind == "bool":
+        return value
+    if kind == "int":
+        return int(value)
+    if kind == "float":
+        return float(value)
+    text = str(value)
+    return text if len(text) <= PREVIEW_CELL_CHARS else text[: PREVIEW_CELL_CHARS - 1] + "…"

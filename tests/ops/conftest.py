@@ -12,6 +12,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import dagster as dg
 import pytest
 
 from orchestration.warehouse import ROOT
@@ -33,6 +34,11 @@ class Home:
     @property
     def dagster_home(self) -> Path:
         return Path(self.env["DAGSTER_HOME"])
+
+    def instance(self) -> dg.DagsterInstance:
+        """The home's instance as the CLI sees it (``instance_for_test(temp_dir=...)`` would overwrite
+        its dagster.yaml, and with it the pools)."""
+        return dg.DagsterInstance.from_config(str(self.dagster_home))
 
     def cli(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         return subprocess.run(

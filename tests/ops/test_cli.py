@@ -13,6 +13,7 @@ import pytest
 from orchestration import cli, snapshot
 from orchestration.definitions import defs
 from orchestration.partitions import FAMILIES
+from orchestration.resources import GitHubResource, HubResource
 from orchestration.runner import add_family, plan_selection, resolve_partition_keys
 from orchestration.warehouse import Warehouse
 from tests.ops.conftest import FAMILY, Home
@@ -24,9 +25,10 @@ def test_materialize_a_family_shows_progress_and_lands_in_the_instance_and_snaps
     for line in ("started raw__commits", "materialized raw/commits", "materialized core/labelled_commits",
                  "check every_commit_labelled: passed", "materialized out/sync_rq2_patterns"):
         assert line in out, f"progress line {line!r} missing:\n{out}"
-    assert "7 new family partition(s)" in cli_home.outputs["discovery"]
+    families = Warehouse(database=str(cli_home.database)).query("select count(*) from core.families").item()
+    assert families >= 7 and f"{families} new family partition(s)" in cli_home.outputs["discovery"]
 
-    with dg.instance_for_test(temp_dir=str(cli_home.dagster_home)) as instance:
+    with cli_home.instance() as instance:
         assert FAMILY in instance.get_dynamic_partitions(FAMILIES.name)
         event = instance.get_latest_materialization_event(dg.AssetKey(["core", "labelled_commits"]))
         assert event and event.dagster_event.partition == FAMILY
@@ -70,22 +72,43 @@ def test_add_family_registers_partition_and_rows_and_rejects_bad_names(warehouse
     assert warehouse.query("select github_repo from core.families where family_key = ?", [family.family_key]).item() == "Some-Org/Odd.Model_v2"
     assert warehouse.query("select count(*) from core.manual_families").item() == 1
     before = warehouse.query("select * from core.families")
-    for repo, hub, message in [("not-a-repo", ["a/b"], "owner/name"), ("a/b c", ["a/b"], "owner/name"), ("a/b/c", ["a/b"], "owner/name"),
+    for repo, hub, message in [("not-a-repo", ["a/b"], "owner/name"), ("a/b c", ["a/b"], "'a/b c' is not a valid name"),
+                               ("a/b/c", ["a/b"], "owner/name"), ("../etc", ["a/b"], "GitHub repository '../etc' is not a valid"),
+                               ("a/b", ["../passwd"], "Hub model '../passwd' is not a valid"),
                                ("a/b", [], "at least one Hub variant"), ("a/b", ["x"], "Hub model 'x'")]:
         with pytest.raises(ValueError, match=message):
             add_family(warehouse, instance, repo, hub)
     assert warehouse.query("select * from core.families").equals(before), "a rejected family changes nothing"
 
 
+def test_add_family_asks_both_platforms_that_the_repositories_exist(local_api, warehouse: Warehouse, instance: dg.DagsterInstance,
+                                                                    cli_home: Home):
+    hub = HubResource(endpoint=local_api.hf_endpoint)
+    github = GitHubResource(api_url=local_api.github_api, server_url=local_api.github_git, seconds_between_requests=0)
+    # the sample's small-lab/tiny-bert is a Hub model with no GitHub repository of that name
+    with pytest.raises(ValueError, match=f"GitHub repository 'small-lab/tiny-bert' does not exist at {local_api.github_api}"):
+        add_family(warehouse, instance, "small-lab/tiny-bert", ["small-lab/tiny-bert"], hub=hub, github=github)
+    with pytest.raises(ValueError, match=f"Hub model 'indolab/no-such-model' does not exist at {local_api.hf_endpoint}"):
+        add_family(warehouse, instance, "indolab/indobert-lite", ["indolab/indobert-lite-base", "indolab/no-such-model"], hub=hub, github=github)
+    assert warehouse.query("select count(*) from core.families").item() == 0, "nothing written for a missing repository"
+    family = add_family(warehouse, instance, "indolab/indobert-lite", ["indolab/indobert-lite-base"], hub=hub, github=github)
+    assert family.family_key == "indolab__indobert-lite"
+
+    refused = cli_home.cli("add-family", "small-lab/tiny-bert", "--hub", "small-lab/tiny-bert")
+    assert refused.returncode == 2 and "GitHub repository 'small-lab/tiny-bert' does not exist" in refused.stderr, refused.stderr
+    assert "Traceback" not in refused.stderr
+
+
 def test_backfill_runs_every_known_family(cli_home: Home):
-    # rules labels for every known family (six have no commits yet: their runs succeed with nothing to label)
+    # rules labels for every known family (most have no commits yet: their runs succeed with nothing to label)
+    families = Warehouse(database=str(cli_home.database)).query("select count(*) from core.families").item()
     result = cli_home.cli("backfill", "--select", "key:core/labelled_commits")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.count("] ") >= 7 and "[7/7]" in result.stdout
+    assert f"[{families}/{families}]" in result.stdout
 
 
 def test_every_materialization_reports_row_count_and_preview(cli_home: Home):
-    with dg.instance_for_test(temp_dir=str(cli_home.dagster_home)) as instance:
+    with cli_home.instance() as instance:
         keys = instance.get_asset_keys()
         assert len(keys) >= 10
         lacking = []
