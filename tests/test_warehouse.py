@@ -1,13 +1,21 @@
-"""The warehouse: schema from sql/, atomic partition writes, a recreated file gets its schema again."""
+"""The warehouse: schema from sql/, atomic partition writes, a recreated file gets its schema again, writers from
+several processes queue (and a killed one never blocks), UTC timestamps, readable previews."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 
+import dagster as dg
 import polars as pl
 import pytest
 
-from orchestration.warehouse import Warehouse, is_local_file
+from orchestration.warehouse import ROOT, Warehouse, WarehouseLocked, WriterLock, is_local_file, table_preview
 
 
 def test_a_warehouse_file_deleted_and_made_anew_in_the_same_process_gets_its_schema(tmp_path: Path) -> None:
@@ -35,3 +43,81 @@ def test_append_counts_only_the_rows_it_inserted(warehouse: Warehouse) -> None:
 def test_only_local_paths_get_the_file_shortcuts() -> None:
     assert is_local_file("data/hubscope.duckdb") and is_local_file("/abs/dir:x/w.duckdb")
     assert not is_local_file(":memory:") and not is_local_file("md:hubscope") and not is_local_file("s3://bucket/w.duckdb")
+
+
+def test_query_returns_timestamps_in_utc_whatever_the_process_time_zone(tmp_path: Path) -> None:
+    # 2024-03-10 10:00 UTC is 03:00 in Los Angeles (PDT, -07:00): a local-zone answer would say 03:00
+    script = (
+        "import sys; from orchestration.warehouse import Warehouse; import polars as pl, datetime as dt\n"
+        "wh = Warehouse(database=sys.argv[1])\n"
+        "t = wh.query(\"select timestamptz '2024-03-10 10:00:00+00' as t\")['t']\n"
+        "print(t.dtype.time_zone, t[0].isoformat())\n"
+    )
+    env = dict(os.environ, TZ="America/Los_Angeles")
+    out = subprocess.run([sys.executable, "-c", script, str(tmp_path / "w.duckdb")], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["UTC", "2024-03-10T10:00:00+00:00"]
+
+
+def test_a_second_process_waits_for_a_write_instead_of_failing(warehouse: Warehouse) -> None:
+    warehouse.query("select 1")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from orchestration.warehouse import Warehouse\n"
+         "with Warehouse(database=sys.argv[1]).transaction() as con:\n"
+         "    con.execute(\"insert into core.variants values ('f', 'a/held')\"); print('holding', flush=True); time.sleep(4)\n",
+         warehouse.database], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        started = time.monotonic()
+        warehouse.append("core.variants", pl.DataFrame({"family_key": ["f"], "repo_id": ["a/mine"]}))
+        waited = time.monotonic() - started
+    finally:
+        holder.wait(timeout=60)
+    assert holder.returncode == 0
+    assert sorted(warehouse.query("select repo_id from core.variants")["repo_id"]) == ["a/held", "a/mine"]
+    assert 1.0 < waited < 30, f"waited {waited:.1f} s: the other transaction held the file for about 4 s"
+
+
+def test_a_writer_killed_holding_the_lock_releases_it(warehouse: Warehouse) -> None:
+    warehouse.query("select 1")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from orchestration.warehouse import Warehouse\n"
+         "with Warehouse(database=sys.argv[1]).transaction():\n    print('holding', flush=True); time.sleep(600)\n",
+         warehouse.database], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "holding"
+    holder.send_signal(signal.SIGKILL)
+    holder.wait(timeout=30)
+    started = time.monotonic()
+    assert warehouse.append("core.variants", pl.DataFrame({"family_key": ["f"], "repo_id": ["a/x"]})) == 1
+    assert time.monotonic() - started < 10
+
+
+def test_a_lock_held_too_long_fails_naming_its_holder(warehouse: Warehouse) -> None:
+    warehouse.query("select 1")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from orchestration.warehouse import Warehouse\n"
+         "with Warehouse(database=sys.argv[1]).transaction():\n    print('holding', flush=True); time.sleep(600)\n",
+         warehouse.database], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        with pytest.raises(WarehouseLocked, match=f"another writer \\(pid {holder.pid} on .+\\) has held"):
+            with WriterLock.for_database(warehouse.database).held(wait_s=0.5):
+                pass
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_table_preview_is_a_table_with_whole_cells() -> None:
+    long_repo = "cahya-wirawan/indonesian-language-models"
+    frame = pl.DataFrame({"repo": [long_repo, "a/b"], "commits": [170, 2], "accuracy": [0.25, None], "ok": [True, False],
+                          "at": [datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC), None]})
+    preview = table_preview(frame, rows=1)
+    assert isinstance(preview, dg.TableMetadataValue)
+    assert [(c.name, c.type) for c in preview.schema.columns] == [
+        ("repo", "string"), ("commits", "int"), ("accuracy", "float"), ("ok", "bool"), ("at", "string")]
+    assert [r.data for r in preview.records] == [
+        {"repo": long_repo, "commits": 170, "accuracy": 0.25, "ok": True, "at": "2024-01-02 03:04:05+00:00"}]
+    huge = table_preview(pl.DataFrame({"message": ["x" * 280_000]}))
+    assert len(huge.records[0].data["message"]) == 300 and huge.records[0].data["message"].endswith("…")

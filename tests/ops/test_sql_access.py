@@ -13,7 +13,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from orchestration.snapshot import read_snapshot_sensor, refresh_snapshot, snapshot_path
+from orchestration.snapshot import open_snapshot, read_snapshot_sensor, refresh_snapshot, snapshot_path
 from orchestration.warehouse import SQL_DIR, Warehouse
 
 DUCKDB_SHELL = Path(sys.executable).with_name("duckdb")
@@ -123,3 +123,42 @@ def test_the_run_status_sensor_refreshes_the_snapshot_after_a_successful_run(war
         assert con.execute("select count(*) from families").fetchone() == (4,)
     finally:
         con.close()
+
+
+def test_a_refresh_killed_half_way_leaves_no_temporary_file_after_the_next(warehouse: Warehouse, tmp_path: Path):
+    warehouse.query("select 1")
+    target = tmp_path / "read.duckdb"
+    # a refresh SIGKILLed while copying: its process is gone, its temporary copy and WAL stay
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    orphans = [tmp_path / f".read.duckdb.{dead.pid}.tmp", tmp_path / f".read.duckdb.{dead.pid}.tmp.wal"]
+    for orphan in orphans:
+        orphan.write_bytes(b"half a copy")
+    # a refresh still running in another process keeps its file
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    busy = tmp_path / f".read.duckdb.{live.pid}.tmp"
+    busy.write_bytes(b"being written")
+    try:
+        refresh_snapshot(warehouse.database, target)
+        leftovers = sorted(p.name for p in tmp_path.glob(".read.duckdb.*"))
+    finally:
+        live.kill()
+        live.wait()
+    assert leftovers == [busy.name]
+    assert target.is_file()
+
+
+def test_a_new_connection_in_the_same_process_sees_the_refreshed_snapshot(warehouse: Warehouse, tmp_path: Path):
+    target = tmp_path / "read.duckdb"
+    warehouse.append("core.variants", pl.DataFrame({"family_key": ["f"], "repo_id": ["a/x"]}))
+    refresh_snapshot(warehouse.database, target)
+    older = open_snapshot(target)  # e.g. a notebook that keeps its connection open
+    warehouse.append("core.variants", pl.DataFrame({"family_key": ["f"], "repo_id": ["a/y"]}))
+    refresh_snapshot(warehouse.database, target)
+    newer = open_snapshot(target)
+    try:
+        assert older.execute("select count(*) from variants").fetchone() == (1,), "an open connection keeps its copy"
+        assert newer.execute("select count(*) from variants").fetchone() == (2,)
+    finally:
+        older.close()
+        newer.close()
