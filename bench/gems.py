@@ -221,7 +221,7 @@ PAPER_METHODS = {DEFAULT: "Ours", "aggressive": "Ours", "shared_halving": None, 
 """Our strategy -> the row of the paper's Table 2 it is set against ("Ours" is the study's method)."""
 
 
-def replay(seeds: range, agreement_level: float) -> None:
+def replay(seeds: range, agreement_level: float, per_model: list[int]) -> None:
     """The study's Table 2 on the digitised trees, whole, as in the paper (mean rank of the pick, 1 = best)."""
     import polars as pl
 
@@ -235,11 +235,11 @@ def replay(seeds: range, agreement_level: float) -> None:
         for seed in seeds:
             pool = simulated_pool(tree, size, N_QUERIES, seed, discrimination=AGREEMENT_LEVELS[agreement_level])
             acc = pool.task_accuracy
-            for n in (50, 10):
+            for n in per_model:
                 for name, run in STRATEGIES.items():
                     pick = run(list(range(size)), np.arange(N_QUERIES), pool.oracle, n * size, seed=seed).pick
                     ranks.setdefault((n, name), []).append(float((acc > acc[pick]).sum() + 1))
-        for n in (50, 10):
+        for n in per_model:
             published = paper.filter(pl.col("queries_per_model") == n)
             ours = published.filter(pl.col("method") == "Ours")[f"{column}_rank"][0]
             sh = published.filter(pl.col("method") == "Sequential Halving")[f"{column}_rank"][0]
@@ -358,6 +358,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="100,300,1000", help="pool sizes K")
     parser.add_argument("--sections", default="cells,replay,tiny", help="any of cells, replay, tiny")
     parser.add_argument("--replay-agreement", type=float, default=0.91, choices=sorted(AGREEMENT_LEVELS))
+    parser.add_argument("--replay-n", default="50,10", help="queries per model in the Table 2 replay")
     parser.add_argument("--device-check", action="store_true",
                         help="only the tiny family on this machine's device (CUDA when present), no DuckDB needed")
     args = parser.parse_args()
@@ -372,7 +373,7 @@ def main() -> None:
         if "cells" in sections:
             cells(args.scenarios.split(","), [int(s) for s in args.sizes.split(",")], seeds)
         if "replay" in sections:
-            replay(seeds, args.replay_agreement)
+            replay(seeds, args.replay_agreement, [int(n) for n in args.replay_n.split(",")])
         if "tiny" in sections:
             tiny_family(args.seeds, [2, 5, 10, 50])
     print(f"\n(total {time.perf_counter() - t0:.0f} s)")
