@@ -323,8 +323,11 @@ class Progress:
                 self._line(f"done {event.step_key} ({self._of()} steps done)")
             elif kind == dg.DagsterEventType.STEP_FAILURE:
                 self._running.pop(event.step_key, None)
-                error = event.step_failure_data.error if event.step_failure_data else None
-                self._line(f"FAILED {event.step_key}: {error.message.strip() if error else ''}")
+                data = event.step_failure_data
+                failure = data.user_failure_data if data else None  # a dg.Failure: its own words, no class path
+                error = data.error if data else None
+                reason = failure.description if failure and failure.description else error.message.strip() if error else ""
+                self._line(f"FAILED {event.step_key}: {reason}")
             elif kind == dg.DagsterEventType.STEP_UP_FOR_RETRY:
                 data = event.event_specific_data
                 error = data.error if data else None
