@@ -9,9 +9,9 @@ true best in 40-51% of pools of 1,000): how hard a cut can safely be depends on 
 candidates' shared answers differ, which no constant knows in advance.
 
 :func:`search` (the default, strategy ``adaptive``) therefore cuts by evidence. It halves on shared
-questions, but never splits a tie at the cut-off score (on a few questions dozens of candidates tie,
-and a cut inside the tie is a coin flip), and drops early only the candidates a paired test over
-their shared answers puts clearly behind the leader. Budget the last rounds cannot use (their few
+questions, but its first cut never splits a tie at the cut-off score (on a few questions dozens of
+candidates tie, and a cut inside the tie is a coin flip), and it drops early only the candidates a
+paired test over their shared answers puts clearly behind the leader. Budget the last rounds cannot use (their few
 survivors run out of questions) goes to the earlier rounds instead of being left over. The study's
 schedule (``aggressive``), standard halving (``halving``) and shared-query halving
 (``shared_halving``) stay available by name (:data:`STRATEGIES`), so every run and the bench
@@ -49,8 +49,8 @@ CUT_ALPHA = 0.05
 this level after a Bonferroni correction over the round's survivors (so the true best, which can
 trail a lucky leader, is rarely among the dropped)."""
 TIE_CAP = 2.0
-"""``adaptive``: a round keeps everyone tied at the cut-off score, up to this many times the planned
-survivors (held-out seeds 9000-9199, gem-skewed pools of 100: 1.5 -> 91%, 2 -> 95% top 1%)."""
+"""``adaptive``: the first round keeps everyone tied at the cut-off score, up to this many times the
+planned survivors (tuning seeds, never the reported ones: docs/gems.md)."""
 
 
 class CandidateFailed(Exception):
@@ -246,11 +246,14 @@ def _planned_cut(answers: _Answers, ranked: list[Hashable], planned: int, round_
 def _adaptive_cut(alpha: float, tie_cap: float = TIE_CAP) -> Cut:
     """The default's cut: halving, except that a tie is never split and a clear loser never kept.
 
-    1. Ties at the cut-off stay: on a few shared questions scores are small integers and dozens of
-       candidates share the cut-off score, so cutting inside that tie is a coin flip (the issue's
-       "lottery"; on gem-skewed pools of 100 it lost the best gem in one trial of six). Every
-       candidate scoring as high as the last planned survivor is kept, up to ``tie_cap`` times the
-       planned number (and one fewer than the round had, so the pool always shrinks).
+    1. In the first round, ties at the cut-off stay: on its few shared questions scores are small
+       integers and dozens of candidates share the cut-off score, so cutting inside that tie is a
+       coin flip (the issue's "lottery"; on gem-skewed pools of 100 it lost the best gem in one
+       trial of six). Every candidate scoring as high as the last planned survivor is kept, up to
+       ``tie_cap`` times the planned number (and one fewer than the round had, so the pool always
+       shrinks). Later rounds have many more questions and far fewer exact ties, and there the extra
+       survivors cost more than they save: keeping ties in every round lost 11 points of P(top 1%)
+       against plain shared halving on atlas pools of 300 (docs/gems.md).
     2. Clear losers go: the test is paired, on the questions both answered (the survivors share one
        order). The leader scores ``d`` more on ``m`` questions where the two disagree; under "equally
        good" each such question favours either side with probability 1/2, so ``d / sqrt(m)`` is about
@@ -264,8 +267,10 @@ def _adaptive_cut(alpha: float, tie_cap: float = TIE_CAP) -> Cut:
             return planned
         rows = np.array([answers.rows[c] for c in ranked])
         scores = rows.sum(axis=1)
-        tied = int((scores >= scores[planned - 1]).sum())  # ranked by score: the tie's members come first
-        keep = min(tied, max(planned, min(len(ranked) - 1, int(tie_cap * planned))))
+        keep = planned
+        if round_ == 0:
+            tied = int((scores >= scores[planned - 1]).sum())  # ranked by score: the tie's members come first
+            keep = min(tied, max(planned, min(len(ranked) - 1, int(tie_cap * planned))))
         lead_margin = (rows[0].astype(int) - rows.astype(int)).sum(axis=1)
         disagree = (rows[0] != rows).sum(axis=1)
         behind = lead_margin > sps.norm.isf(alpha / (len(ranked) - 1)) * np.sqrt(np.maximum(disagree, 1))
@@ -349,9 +354,9 @@ def _halving(
 def search(candidates: Sequence[Hashable], queries: Sequence[Hashable], oracle: Oracle, budget: int, *, seed: int) -> SearchResult:
     """The default search (strategy ``adaptive``): the stable entry point for any outcome data.
 
-    Halving on shared query sets, in which a round keeps every candidate tied at the cut-off score
-    (up to :data:`TIE_CAP` times the planned survivors) and drops those a paired test puts clearly
-    behind the leader (:data:`CUT_ALPHA`). ``oracle``
+    Halving on shared query sets, in which the first round keeps every candidate tied at the cut-off
+    score (up to :data:`TIE_CAP` times the planned survivors) and every round drops those a paired
+    test puts clearly behind the leader (:data:`CUT_ALPHA`). ``oracle``
     answers ``(candidate, query_ids)`` with 0/1 correctness; ``budget`` counts (candidate, query)
     answers and is never exceeded; ``seed`` fixes the query order and tie-breaks (the result
     carries it). Returns a :class:`SearchResult` (``pick``, ``spent``, ``rounds``, ``failures``).
