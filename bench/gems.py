@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from assets.gems.search import (  # noqa: E402
-    FIRST_SHARE, halving, paper_schedule, search, shared_halving,
+    halving, paper_schedule, search, shared_halving,
 )
 from assets.gems.simulate import AGREEMENT_LEVELS, FLOORS, GEM_SKEWED, agreement, load_atlas, simulated_pool  # noqa: E402
 from assets.gems.stats import wilson_interval  # noqa: E402
