@@ -1,5 +1,5 @@
 """Ingest benchmark on the bundled sample: requests per commit (full ingest), per repository
-(unchanged refresh), and commits per second. Ratios come from one run; run with
+(unchanged refresh) and the bytes those requests bring back, and commits per second. Ratios come from one run; run with
 ``.venv/bin/python bench/ingest.py``. Targets (issue 2): <= 0.05 requests per commit on a full
 ingest, <= 1 request per repository on an unchanged refresh.
 """
@@ -36,18 +36,18 @@ def main() -> int:
             keys = wh.query("select family_key from core.families order by 1")["family_key"].to_list()
             config = CommitsConfig(mirror_root=f"{tmp}/git")
 
-            def ingest_all() -> tuple[float, int]:
+            def ingest_all() -> tuple[float, int, int]:
                 api.reset()
                 start = time.perf_counter()
                 for key in keys:
                     commits(dg.build_asset_context(partition_key=key, instance=instance), config, **res)
-                return time.perf_counter() - start, api.count()
+                return time.perf_counter() - start, api.count(), sum(s.size for s in api.log)
 
-            full_s, full_requests = ingest_all()
+            full_s, full_requests, _ = ingest_all()
             n_commits = wh.query("select count(*) from raw.commits").item()
             n_repos = wh.query("select count(*) from raw.repo_state").item()
             states = wh.query("select * from raw.repo_state order by all")
-            refresh_s, refresh_requests = ingest_all()
+            refresh_s, refresh_requests, refresh_bytes = ingest_all()
             assert wh.query("select count(*) from raw.commits").item() == n_commits
             assert wh.query("select * from raw.repo_state order by all").equals(states), "an unchanged refresh rewrote state"
         finally:
@@ -58,7 +58,8 @@ def main() -> int:
           f"(target <= 0.05); with discovery {(full_requests + discovery_requests) / n_commits:.4f}")
     print(f"full ingest: {n_commits / full_s:,.0f} commits per second ({full_s:.2f} s)")
     print(f"unchanged refresh: {refresh_requests} requests / {n_repos} repositories = "
-          f"{refresh_requests / n_repos:.2f} requests per repository (target <= 1), {refresh_s:.2f} s, nothing rewritten")
+          f"{refresh_requests / n_repos:.2f} requests per repository (target <= 1), "
+          f"{refresh_bytes / max(refresh_requests, 1):.0f} bytes per request, {refresh_s:.2f} s, nothing rewritten")
     return 0
 
 

@@ -104,6 +104,19 @@ def files_changed(git_dir: Path, sha: str) -> list[dict]:
     return files
 
 
+def squash(git_dir: Path, branch: str, message: str) -> str | None:
+    """Replace ``branch`` by one root commit holding its current tree (the Hub's super-squash); the new sha."""
+    tree = rev_parse(git_dir, f"refs/heads/{branch}")
+    if tree is None:
+        return None
+    env = {"GIT_AUTHOR_NAME": "system", "GIT_AUTHOR_EMAIL": "system@huggingface.co",
+           "GIT_COMMITTER_NAME": "system", "GIT_COMMITTER_EMAIL": "system@huggingface.co", "PATH": "/usr/bin:/bin"}
+    sha = subprocess.run(["git", "--git-dir", str(git_dir), "commit-tree", f"{tree}^{{tree}}", "-m", message],
+                         capture_output=True, text=True, check=True, env=env).stdout.strip()
+    _git(git_dir, "update-ref", f"refs/heads/{branch}", sha)
+    return sha
+
+
 def tree_paths(git_dir: Path, rev: str) -> list[str]:
     """Every file path at ``rev`` (for the Hub's ``siblings``)."""
     return [decode(p) for p in _git(git_dir, "ls-tree", "-r", "-z", "--name-only", rev).split(b"\x00") if p]

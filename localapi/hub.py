@@ -12,6 +12,8 @@ Routes (under ``/hf``, the client's ``HF_ENDPOINT``):
 - ``GET /api/models/{id}/commits/{rev}``: history from the git repository, newest first, pages of
   ``limit`` (default 50) selected by ``p`` with ``Link`` next pages, items ``{id, title, message,
   authors: [{user}], date}``.
+- ``POST /api/models/{id}/super-squash/{branch}`` (``HfApi.super_squash_history``, with a granted
+  token): the branch becomes one root commit with its current files, history rewritten as the Hub does.
 
 Errors as the Hub answers them: 404 + ``X-Error-Code: RepoNotFound`` (missing, or private without a
 token), 401/403 + ``X-Error-Code: GatedRepo`` (gated content without an accepted token),
@@ -167,6 +169,22 @@ def router(data_dir: Path) -> Router:
             query = urlencode({"p": page + 1, "limit": limit})
             headers["Link"] = f'<{req.base_url}/hf/api/models/{repo_id}/commits/{rev}?{query}>; rel="next"'
         return json_response(items, **headers)
+
+    @r.post(r"/api/models/([^/]+/[^/]+)/super-squash/([^/]+)", "hub.super_squash")
+    @limited
+    def super_squash(req: Request, repo_id: str, branch: str) -> Response:
+        """``HfApi.super_squash_history``: the branch becomes one root commit with its current files
+        (history rewritten upstream, as the Hub does it; write access: a granted token)."""
+        info = hub.info(repo_id)
+        if denied := hub.access_error(req, info, content=True):
+            return denied
+        if not hub.authorized(req):
+            return hub_error(401, "Unauthorized", "Invalid credentials in Authorization header")
+        message = (req.json() or {}).get("message") or f"Super-squash branch '{branch}' using huggingface_hub"
+        sha = git_store.squash(hub.git_dir(repo_id), branch, message)
+        if sha is None:
+            return hub_error(404, "RevisionNotFound", f"Invalid rev id: {branch}")
+        return json_response({"commitOid": sha})
 
     @r.get(r"/api/models/([^/]+/[^/]+)/revision/(.+)", "hub.model_info")
     @limited

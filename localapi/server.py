@@ -11,6 +11,7 @@ over HTTP (``POST /_admin/faults``), and read back what the server saw (:attr:`L
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import re
@@ -111,6 +112,8 @@ class Seen:
     route: str
     status: int
     at: float
+    user: str | None = None  # the user name of Basic credentials, never the password (credential tests)
+    size: int = 0  # bytes of the answer's body (what a request costs in transfer)
 
 
 class LocalAPI:
@@ -280,7 +283,8 @@ class _Handler(BaseHTTPRequestHandler):
         headers.setdefault("Content-Length", str(len(payload)))
         if route != "_admin":
             with self.api._lock:
-                self.api.log.append(Seen(req.method, req.path, route, resp.status, time.time()))
+                self.api.log.append(Seen(req.method, req.path, route, resp.status, time.time(), _basic_user(req.headers),
+                                         0 if req.method == "HEAD" or resp.status == 304 else len(payload)))
         self.send_response(resp.status)
         for key, value in headers.items():
             self.send_header(key, value)
@@ -289,6 +293,16 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(payload)
 
     do_GET = do_POST = do_HEAD = do_PUT = do_DELETE = _serve
+
+
+def _basic_user(headers: dict[str, str]) -> str | None:
+    scheme, _, value = headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        return base64.b64decode(value.strip()).decode().split(":", 1)[0]
+    except ValueError:
+        return None
 
 
 def default_routers(data_dir: Path) -> list[Router]:

@@ -7,9 +7,10 @@ advertisement, then one pack). Both platforms serve git over HTTPS.
 
 - The mirror lives at ``<mirror_root>/<platform>/<partition-safe repo key>.git`` and is kept between
   runs; only the default branch (the remote's ``HEAD``) is followed, into ``refs/hubscope/head``.
-- An unchanged refresh is one request: ``git -c protocol.version=0 ls-remote`` (a single GET of the
-  ref advertisement) compared with the head stored in ``raw.repo_state``. A changed repository is
-  fetched (only the missing objects travel) and only commits after the stored head are read.
+- An unchanged refresh is one request of a few hundred bytes: a protocol v2 ``ls-refs`` for ``HEAD``
+  only (:func:`remote_head`; no branches, tags or ``refs/pull/*``), compared with the head stored in
+  ``raw.repo_state``. A changed repository is fetched (only the missing objects travel) and only
+  commits after the stored head are read.
 - Rewritten history (a force-push, the Hub's super-squash): when the stored head is no longer an
   ancestor of the new head, the whole history reachable from the new head is read and marked
   ``complete``; the writer then removes the stored commits that are not in it (``history``).
@@ -19,8 +20,8 @@ advertisement, then one pack). Both platforms serve git over HTTPS.
   commits that could hold one (a file added and another deleted or modified) are fetched in one
   request, so git never fetches them one commit at a time. Line counts would need every blob, so
   ``additions``/``deletions`` are NULL: documented, not guessed.
-- Messages are decoded as UTF-8, else Windows-1252 (what "Latin-1" text from Windows tools really
-  is), bytes that code page leaves undefined as Latin-1: never fails, never drops bytes; a message
+- Messages are decoded as UTF-8, else Latin-1, then C1 control characters as Windows-1252 (what
+  "Latin-1" text from Windows tools really is: ``It’s``, not ``It\x92s``); never fails, never drops bytes; a message
   longer than :data:`MAX_MESSAGE_CHARS` is cut with a marker saying how long it was.
 - Credentials reach git only through ``GIT_CONFIG_COUNT/KEY/VALUE`` (an ``http.<url>.extraHeader``
   for that host): a token, or a user and password written in the server URL, which is stripped from
@@ -36,10 +37,12 @@ import os
 import re
 import subprocess
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
+
+import httpx2
 
 from assets.ingest.remote import RateLimited, TransientError, call, scrub
 
@@ -213,10 +216,73 @@ def _retrying(remote: GitRemote, what: str, fn):
 
 
 def remote_head(remote: GitRemote) -> str | None:
-    """The remote's default-branch head in one request (protocol v0 ref advertisement); None if empty."""
-    out = _retrying(remote, "ls-remote", lambda: git(remote, "-c", "protocol.version=0", "ls-remote", remote.url, "HEAD"))
-    line = out.decode().split("\n", 1)[0]
-    return line.split("\t", 1)[0] if line else None
+    """The remote's default-branch head in one small request; None if the repository is empty.
+
+    A protocol v2 ``ls-refs`` asking for ``HEAD`` only, POSTed straight to ``git-upload-pack``
+    (protocol v2 is stateless over HTTP, so the capability advertisement git would GET first is not
+    needed): the answer is one line whatever the number of branches, tags and ``refs/pull/*``, where
+    ``git ls-remote`` over protocol v0 downloads every advertised ref. A server that does not answer
+    in protocol v2 (or redirects) is asked with ``git ls-remote`` instead.
+    """
+    return _retrying(remote, "head check", lambda: _ls_refs_head(remote))
+
+
+def _pkt(line: str) -> bytes:
+    data = line.encode()
+    return f"{len(data) + 4:04x}".encode() + data
+
+
+_LS_REFS_HEAD = _pkt("command=ls-refs\n") + b"0001" + _pkt("symrefs\n") + _pkt("ref-prefix HEAD\n") + b"0000"
+
+
+def _ls_refs_head(remote: GitRemote) -> str | None:
+    url = f"{remote.url.rstrip('/')}/git-upload-pack"
+    what = f"POST {url} (git protocol v2 ls-refs HEAD) ({remote.platform} repository {remote.repo})"
+    headers = {"Content-Type": "application/x-git-upload-pack-request", "Accept": "application/x-git-upload-pack-result",
+               "Git-Protocol": "version=2"}
+    if remote.auth_header:
+        name, _, value = remote.auth_header.partition(": ")
+        headers[name] = value
+    try:
+        resp = httpx2.post(url, content=_LS_REFS_HEAD, headers=headers, timeout=LOW_SPEED_S)
+    except httpx2.TimeoutException:
+        raise GitError("transient", f"{what} failed: no answer in {LOW_SPEED_S}s (too slow)") from None
+    except httpx2.TransportError as exc:
+        raise GitError("transient", scrub(f"{what} failed: {type(exc).__name__}: {exc}", remote.secrets())) from None
+    status = resp.status_code
+    if status == 429:
+        wait = resp.headers.get("retry-after", "")
+        raise GitError("rate", f"{what} failed: HTTP 429", float(wait) if wait.isdigit() else None)
+    if status == 404:
+        raise GitError("not_found", f"{what} failed: HTTP 404")
+    if status in (401, 403):
+        raise GitError("auth", f"{what} failed: HTTP {status}")
+    if status >= 500:
+        raise GitError("transient", f"{what} failed: HTTP {status}")
+    lines = _pkt_lines(resp.content) if status == 200 and resp.headers.get("content-type", "").startswith(
+        "application/x-git-upload-pack-result") else None
+    if lines is None:  # not a protocol v2 answer: ask git itself, over protocol v0
+        out = git(remote, "-c", "protocol.version=0", "ls-remote", remote.url, "HEAD")
+        lines = out.decode().splitlines()
+    heads = [line.split()[0] for line in lines if line.split()[1:2] == ["HEAD"]]
+    return heads[0] if heads else None
+
+
+def _pkt_lines(body: bytes) -> list[str] | None:
+    """The text lines of a pkt-line answer ending in a flush packet, or None when it is not one."""
+    lines, i = [], 0
+    while i + 4 <= len(body):
+        try:
+            size = int(body[i:i + 4], 16)
+        except ValueError:
+            return None
+        if size == 0:
+            return lines
+        if size < 4 or body[i + 4:i + 7] == b"ERR":
+            return None
+        lines.append(body[i + 4:i + size].decode("utf-8", "replace").rstrip("\n"))
+        i += size
+    return None
 
 
 def fetch_mirror(remote: GitRemote, mirror: Path) -> str | None:
@@ -281,8 +347,10 @@ def _prefetch_rename_blobs(remote: GitRemote, mirror: Path, revs: list[str]) -> 
             wanted.update(added + sources)
     if not wanted:
         return
-    listed = git(remote, "rev-list", "--objects", "--missing=print", *revs, git_dir=mirror)
-    missing = sorted(wanted & {line[1:] for line in listed.decode().splitlines() if line.startswith("?")})
+    # the objects the mirror holds (listing local storage never fetches): a source's blob may have come
+    # with an earlier read, or be outside this read's range (the parent's version of a modified file)
+    present = git(remote, "cat-file", "--batch-all-objects", "--batch-check=%(objectname)", git_dir=mirror)
+    missing = sorted(wanted - set(present.decode().split()))
     if missing:
         _retrying(remote, "fetch blobs", lambda: git(
             remote, "-c", "protocol.version=2", "-c", "fetch.negotiationAlgorithm=noop", "fetch", "--quiet",
@@ -350,15 +418,19 @@ def parse_log(out: bytes, platform: str, repo: str, fetched_at: datetime) -> lis
 
 
 def decode(raw: bytes) -> str:
-    """UTF-8 when valid, else Windows-1252 (a superset of Latin-1's printable range: ``\\x92`` is ``’``),
-    with the five bytes that code page leaves undefined read as Latin-1, so nothing fails or is dropped."""
+    """UTF-8 when valid, else Latin-1 (never fails, never drops a byte); then C1 control characters read
+    as Windows-1252, which is what they are in practice: ``It\x92s`` is ``It’s``. Both spellings occur:
+    raw 0x92 bytes, and U+0092 written by git itself when it re-encoded such a message to UTF-8."""
     try:
-        return raw.decode("utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        return "".join(_CP1252[b] for b in raw)
+        text = raw.decode("latin-1")
+    return text.translate(_C1_AS_CP1252)
 
 
-_CP1252 = [bytes([b]).decode("cp1252", "ignore") or chr(b) for b in range(256)]
+_C1_AS_CP1252 = {b: bytes([b]).decode("cp1252") for b in range(0x80, 0xA0) if bytes([b]).decode("cp1252", "ignore")}
+"""C1 controls (U+0080-U+009F) to the Windows-1252 characters of the same byte; the five bytes that
+code page leaves undefined stay as they are."""
 
 
 def refresh_repo(remote: GitRemote, mirror: Path, known_head: str | None, fetched_at: datetime) -> RepoHistory:

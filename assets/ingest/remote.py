@@ -51,10 +51,18 @@ REST_TIMEOUT_S = float(os.environ.get("HUBSCOPE_REST_TIMEOUT_S", "60"))
 
 
 def hub_client() -> httpx2.Client:
-    """huggingface_hub's default client (its request hooks kept), with :data:`REST_TIMEOUT_S`."""
+    """huggingface_hub's default client (its request hooks kept) that gives every request without a
+    timeout of its own :data:`REST_TIMEOUT_S` (huggingface_hub passes ``timeout=None`` explicitly,
+    which would override a client-wide default)."""
     client = default_client_factory()
-    client.timeout = httpx2.Timeout(REST_TIMEOUT_S)
+    hooks = client.event_hooks
+    client.event_hooks = {**hooks, "request": [*hooks.get("request", []), _default_timeout]}
     return client
+
+
+def _default_timeout(request: httpx2.Request) -> None:
+    if all(v is None for v in request.extensions.get("timeout", {}).values()):
+        request.extensions["timeout"] = httpx2.Timeout(REST_TIMEOUT_S).as_dict()
 
 
 set_client_factory(hub_client)
