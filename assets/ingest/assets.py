@@ -112,8 +112,11 @@ def discover_families(
     key=COMMITS,
     description=(
         "Commit histories of a family's GitHub repository and Hub variants, from blobless git mirrors: sha, parents, "
-        "author, UTC times, title, message, changed files (line counts NULL: git without blobs has none). "
-        "Incremental: unchanged repositories cost one request and rewrite nothing. Bookkeeping in raw.repo_state."
+        "author and committer with UTC times and their offsets, title, message, changed files with GitHub's status "
+        "names and renames/copies as git -M -C finds them (line counts NULL: git without blobs has none), date_flag "
+        "for implausible dates. Holds exactly the commits on each default branch: after a force-push or super-squash "
+        "the commits no longer on it are removed and the rewrite recorded. Incremental: unchanged repositories cost "
+        "one request and rewrite nothing. Bookkeeping in raw.repo_state."
     ),
     group_name=GROUP,
     kinds=KINDS | {"git"},
