@@ -66,15 +66,13 @@ def _parser() -> argparse.ArgumentParser:
 def _session() -> Iterator[tuple[object, object]]:
     """The instance and the code location, in the instance's mode; dead runs cleaned up first.
 
-    In offline mode the local API server runs for the whole command. The code location is built
-    only now, because its resources read the endpoints from the environment.
+    In offline mode the local API server runs for the whole command. The code location is
+    imported only once the server's endpoints are in the environment: its resources read them.
     """
     import dagster as dg
 
     from orchestration.dead_runs import free_dead_runs
-    from orchestration.definitions import build_definitions
     from orchestration.mode import describe, local_services, offline_sample
-    from orchestration.resources import default_resources
     from orchestration.runner import prepare_home
 
     sample = offline_sample(prepare_home())
@@ -85,7 +83,9 @@ def _session() -> Iterator[tuple[object, object]]:
             if freed:
                 print(f"freed the pool slots of {len(freed)} run(s) whose process is gone (marked failed): "
                       f"{', '.join(r[:8] for r in freed)}", flush=True)
-            yield instance, build_definitions(default_resources())
+            from orchestration.definitions import defs
+
+            yield instance, defs
 
 
 def _remote_endpoints(defs, assets) -> list[tuple[str, str]]:
@@ -199,7 +199,10 @@ def _ui(args: argparse.Namespace) -> int:
     print(describe(offline, api.base_url if api else ""))
     command = [sys.executable, "-m", "dagster", "dev", "-w", str(ROOT / "workspace.yaml"), "-h", args.host, "-p", str(args.port)]
     print(f"DAGSTER_HOME={home}\nopen http://{args.host}:{args.port} (Ctrl-C stops the UI and the daemon)", flush=True)
-    proc = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
+    # Started in DAGSTER_HOME, not the project: there `dagster dev` finds no second dagster.yaml to
+    # warn about, and dg no project whose .venv to compare with the active one (two warnings a user
+    # cannot act on). The code location is imported from the installed package, as anywhere.
+    proc = subprocess.Popen(command, cwd=home, env=env, start_new_session=True)
     # Ctrl-C, or a SIGTERM from a process manager, stops the whole group (even when this process
     # was started with SIGINT ignored, as background jobs of a non-interactive shell are).
     signal.signal(signal.SIGINT, signal.default_int_handler)

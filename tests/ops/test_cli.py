@@ -57,9 +57,12 @@ def test_unknown_family_and_bad_selection_get_clear_errors(cli_home: Home, insta
 def test_default_plan_runs_family_assets_then_study_tables_and_never_llm():
     plan = plan_selection(defs, None, FAMILIES, ["f"])
     names = {k.to_user_string() for k in plan.partitioned}
-    assert {"raw/commits", "core/labelled_commits", "core/sync_pairs"} <= names
+    graph = defs.resolve_asset_graph()
+    sync_per_family = {n.key.to_user_string() for n in graph.asset_nodes if n.group_name == "sync" and n.partitions_def == FAMILIES}
+    assert {"raw/commits", "core/labelled_commits"} <= names and sync_per_family and sync_per_family <= names
     assert "core/llm_labelled_commits" not in names
-    assert {"out/sync_rq1_categories"} <= {k.to_user_string() for k in plan.unpartitioned}
+    study = {n.key.to_user_string() for n in graph.asset_nodes if n.key.path[0] == "out" and n.group_name == "sync"}
+    assert study and study <= {k.to_user_string() for k in plan.unpartitioned}, "the study tables follow the families"
     assert not plan.first
     explicit = plan_selection(defs, "tag:hubscope/cost=llm", FAMILIES, ["f"])  # asked for by name: allowed
     assert "core/llm_labelled_commits" in {k.to_user_string() for k in explicit.partitioned}

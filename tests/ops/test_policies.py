@@ -69,43 +69,45 @@ def family_instance(instance: dg.DagsterInstance) -> dg.DagsterInstance:
     return instance
 
 
-def test_new_commits_flow_to_rules_labels_then_pairs_then_study_tables(family_instance: dg.DagsterInstance):
+def test_new_commits_flow_to_rules_labels_and_sync_then_study_tables(family_instance: dg.DagsterInstance):
     first = dg.evaluate_automation_conditions(defs=defs, instance=family_instance)
     assert not _requested(first), "nothing runs before any commits arrive"
 
     family_instance.report_runless_asset_event(dg.AssetMaterialization(RAW_COMMITS, partition="fam-a"))
     second = dg.evaluate_automation_conditions(defs=defs, instance=family_instance, cursor=first.cursor)
     requested = _requested(second)
-    # one run for the family: rules labels, then its pairs
+    # one run for the family: its rules labels and its synchronization
     assert requested.get("core/labelled_commits") == {"fam-a"}
-    assert requested.get("core/sync_pairs") == {"fam-a"}
+    assert requested.get("core/sync_families") == {"fam-a"}
     assert "core/llm_labelled_commits" not in requested  # new commits never spend tokens by themselves
-    assert not any(k.startswith("out/") for k in requested), "study tables wait for the family's labels and pairs"
+    assert not any(k.startswith("out/") for k in requested), "study tables wait for the family's labels and sync"
 
-    for key in ("labelled_commits", "sync_pairs"):
+    for key in ("labelled_commits", "sync_families"):
         family_instance.report_runless_asset_event(dg.AssetMaterialization(dg.AssetKey(["core", key]), partition="fam-a"))
     third = dg.evaluate_automation_conditions(defs=defs, instance=family_instance, cursor=second.cursor)
     study = set(_requested(third))
     # fam-b has no data yet: the study tables still follow fam-a instead of waiting for every family
-    assert {"out/sync_rq1_categories", "out/sync_rq2_patterns"} <= study
-    assert not study & {"core/labelled_commits", "core/sync_pairs"}, "handled updates are not requested twice"
+    assert {"out/sync_rq1_shares", "out/sync_rq2_patterns"} <= study
+    assert not study & {"core/labelled_commits", "core/sync_families"}, "handled updates are not requested twice"
     assert not any(k.startswith(("out/gem", "core/gem")) for k in study)
 
 
-def test_pairs_follow_llm_labels_when_they_land_but_never_wait_for_them(family_instance: dg.DagsterInstance):
-    """Pairs read LLM labels where they exist (core.commit_labels), so they depend on them; LLM labels
-    run on demand only, so their absence must not hold the pairs back."""
-    pairs, llm = dg.AssetKey(["core", "sync_pairs"]), dg.AssetKey(["core", "llm_labelled_commits"])
-    assert llm in GRAPH.get(pairs).parent_keys
+def test_study_tables_follow_llm_labels_when_they_land_but_never_wait_for_them(family_instance: dg.DagsterInstance):
+    """The commit-category tables read LLM labels where they exist (core.commit_labels), so they
+    depend on them; LLM labels run on demand only, so their absence must not hold the tables back."""
+    shares, llm = dg.AssetKey(["out", "sync_rq1_shares"]), dg.AssetKey(["core", "llm_labelled_commits"])
+    assert llm in GRAPH.get(shares).parent_keys
     first = dg.evaluate_automation_conditions(defs=defs, instance=family_instance)
-    for key in (RAW_COMMITS, dg.AssetKey(["core", "labelled_commits"])):
+    for key in (RAW_COMMITS, dg.AssetKey(["core", "labelled_commits"]), dg.AssetKey(["core", "sync_families"])):
         family_instance.report_runless_asset_event(dg.AssetMaterialization(key, partition="fam-a"))
     second = dg.evaluate_automation_conditions(defs=defs, instance=family_instance, cursor=first.cursor)
-    assert "fam-a" in _requested(second).get("core/sync_pairs", set())
-    family_instance.report_runless_asset_event(dg.AssetMaterialization(pairs, partition="fam-a"))
+    done = set(_requested(second))
+    assert "out/sync_rq1_shares" in done, "rules labels are enough: the LLM labels are not waited for"
+    for key in done:
+        family_instance.report_runless_asset_event(dg.AssetMaterialization(dg.AssetKey.from_user_string(key)))
     third = dg.evaluate_automation_conditions(defs=defs, instance=family_instance, cursor=second.cursor)
-    assert "core/sync_pairs" not in _requested(third)
+    assert "out/sync_rq1_shares" not in _requested(third)
 
     family_instance.report_runless_asset_event(dg.AssetMaterialization(llm, partition="fam-a"))  # asked for by a user
     fourth = dg.evaluate_automation_conditions(defs=defs, instance=family_instance, cursor=third.cursor)
-    assert _requested(fourth).get("core/sync_pairs") == {"fam-a"}
+    assert "out/sync_rq1_shares" in _requested(fourth)

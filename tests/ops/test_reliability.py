@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -17,6 +18,7 @@ import dagster as dg
 import duckdb
 import pytest
 
+from orchestration.dead_runs import HOST_TAG, PID_TAG, STARTED_TAG, dead_runs_sensor, process_tags
 from orchestration.sensors import family_discovery_sensor
 from orchestration.warehouse import ROOT, Warehouse, WriterLock
 from tests.ops.conftest import FAMILY, Home
@@ -127,3 +129,28 @@ def test_the_discovery_sensor_skips_its_tick_while_a_run_writes_the_warehouse(wa
     assert isinstance(result, dg.SkipReason) and "being written" in result.skip_message
     assert instance.get_dynamic_partitions("families") == [], "a skipped tick adds nothing"
     assert os.path.exists(warehouse.database)
+
+
+def test_the_daemon_sensor_frees_a_dead_cli_run_and_leaves_live_and_foreign_ones(instance: dg.DagsterInstance):
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # a pid whose process has ended
+    runs = {}
+    for name, tags in {
+        "dead": {HOST_TAG: socket.gethostname(), PID_TAG: str(gone.pid), STARTED_TAG: ""},
+        "alive": process_tags(),  # this very process
+        "other_host": {HOST_TAG: "another-machine", PID_TAG: str(gone.pid), STARTED_TAG: ""},
+    }.items():
+        run = instance.create_run_for_job(dg.GraphDefinition(name=f"job_{name}").to_job(), tags=tags)
+        instance.handle_run_event(run.run_id, dg.DagsterEvent(dg.DagsterEventType.RUN_START.value, job_name=run.job_name))
+        instance.event_log_storage.set_concurrency_slots("duckdb", 3)
+        assert instance.event_log_storage.claim_concurrency_slot("duckdb", run.run_id, "step").is_claimed
+        runs[name] = run.run_id
+
+    result = dead_runs_sensor(dg.build_sensor_context(instance=instance))
+
+    assert runs["dead"] in result.skip_message
+    status = {name: instance.get_run_by_id(run_id).status for name, run_id in runs.items()}
+    assert status == {"dead": dg.DagsterRunStatus.FAILURE, "alive": dg.DagsterRunStatus.STARTED,
+                      "other_host": dg.DagsterRunStatus.STARTED}
+    held = {slot.run_id for slot in instance.event_log_storage.get_concurrency_info("duckdb").claimed_slots}
+    assert held == {runs["alive"], runs["other_host"]}

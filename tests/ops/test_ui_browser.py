@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.warehouse import ROOT
+from orchestration.warehouse import ROOT, Warehouse
 from tests.ops.conftest import Home, require_tool
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -79,7 +79,6 @@ def ui(cli_home: Home, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str
             except OSError:
                 assert time.monotonic() < deadline, "the UI did not answer within 60 s"
                 time.sleep(0.5)
-        _graphql(base, "mutation { setNuxSeen }")  # the one-time community pop-up would cover the page
         yield base
     finally:
         proc.send_signal(signal.SIGINT)
@@ -112,16 +111,18 @@ def _text(dom: str) -> str:
     return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", dom)))
 
 
-def test_the_asset_graph_and_an_asset_page_show_assets_and_latest_materializations(chromium: str, ui: str, tmp_path: Path):
+def test_the_asset_graph_and_an_asset_page_show_assets_and_latest_materializations(chromium: str, ui: str, tmp_path: Path,
+                                                                                  cli_home: Home):
     data = _graphql(ui, """{ assetNodes { assetKey { path } groupName owners { ... on TeamAssetOwner { team } }
         assetMaterializations(limit: 1) { timestamp metadataEntries { label ... on IntMetadataEntry { intValue } } } } }""")
     nodes = {"/".join(n["assetKey"]["path"]): n for n in data["assetNodes"]}
-    assert {"raw/commits", "core/families", "core/labelled_commits", "core/sync_pairs", "out/sync_rq2_patterns"} <= set(nodes)
+    assert {"raw/commits", "core/families", "core/labelled_commits", "out/sync_rq2_patterns"} <= set(nodes)
     assert {n["groupName"] for n in nodes.values()} >= {"ingest", "label", "sync", "gems"}
     families = nodes["core/families"]
     assert families["assetMaterializations"], "the CLI's materialization is in the instance the UI reads"
     rows = {e["label"]: e.get("intValue") for e in families["assetMaterializations"][0]["metadataEntries"]}
-    assert rows.get("dagster/row_count") == 7
+    n_families = Warehouse(database=str(cli_home.database)).query("select count(*) from core.families").item()
+    assert rows.get("dagster/row_count") == n_families
 
     # the global lineage with every group expanded (the UI keeps that state in the `expanded` query)
     groups = sorted({n["groupName"] for n in nodes.values()})
@@ -130,12 +131,12 @@ def test_the_asset_graph_and_an_asset_page_show_assets_and_latest_materializatio
     shot = _chromium(tmp_path, f"--screenshot={graph_png}", graph_url)
     assert graph_png.exists() and graph_png.stat().st_size > 20_000, shot.stderr[-2000:]
     graph = _text(_chromium(tmp_path, "--dump-dom", graph_url).stdout)
-    for name in ("hub_models", "commits", "labelled_commits", "sync_pairs", "sync_rq2_patterns", "gem_leaderboard", *groups):
+    for name in ("hub_models", "commits", "labelled_commits", "sync_rq2_patterns", "gem_leaderboard", *groups):
         assert name in graph, f"{name} not drawn in the asset graph"
-    assert "Join the Dagster community" not in graph
+    assert "Join the Dagster community" not in graph, "dagster.yaml turns the first-visit pop-up off (nux)"
 
     page = _text(_chromium(tmp_path, "--dump-dom", f"{ui}/assets/core/families").stdout)
-    assert "Latest materialization" in page and "Row count 7" in page, page[:2000]
+    assert "Latest materialization" in page and f"Row count {n_families}" in page, page[:2000]
     assert "hubscope-ingest" in page, "owners are shown"
     assert "Model families" in page, "the description is shown"
 
@@ -144,3 +145,21 @@ def test_the_asset_graph_and_an_asset_page_show_assets_and_latest_materializatio
         _chromium(tmp_path, f"--screenshot={page_png}", f"{ui}/assets/core/labelled_commits")
         shutil.copyfile(graph_png, SCREENSHOTS / "asset-graph.png")
         shutil.copyfile(page_png, SCREENSHOTS / "asset-page.png")
+
+
+def test_a_preview_on_the_asset_page_is_a_table_whose_cells_are_whole(chromium: str, ui: str, tmp_path: Path, cli_home: Home):
+    # every family's repository name, longest first: the cells a wrapping preview used to cut ("carol/t / iny-add")
+    repos = Warehouse(database=str(cli_home.database)).query(
+        "select github_repo from core.families order by length(github_repo) desc, github_repo")["github_repo"].to_list()
+    data = _graphql(ui, """{ assetNodes(assetKeys: [{path: ["core", "families"]}]) { assetMaterializations(limit: 1) {
+        metadataEntries { label __typename ... on TableMetadataEntry { table { records schema { columns { name } } } } } } } }""")
+    entries = {e["label"]: e for e in data["assetNodes"][0]["assetMaterializations"][0]["metadataEntries"]}
+    preview = entries["preview"]
+    assert preview["__typename"] == "TableMetadataEntry", "a real table, not Markdown behind a link"
+    shown = [json.loads(r)["github_repo"] for r in preview["table"]["records"]]
+    assert len(repos) <= 10 and sorted(shown) == sorted(repos), "the sample's families fit in the preview's 10 rows"
+
+    dom = _chromium(tmp_path, "--dump-dom", f"{ui}/assets/core/families").stdout
+    cells = [html.unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in re.findall(r"<td\b[^>]*>(.*?)</td>", dom, flags=re.S)]
+    for repo in repos[:3]:
+        assert repo in cells, f"{repo!r} is not one whole cell of the preview table on the asset page: {cells[:40]}"
