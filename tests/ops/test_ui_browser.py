@@ -27,7 +27,7 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--window-size=1800,1400", "--virtual-time-budget=15000"]
+         "--virtual-time-budget=15000"]
 
 
 def _free_port() -> int:
@@ -100,9 +100,10 @@ def chromium() -> str:
     return require_tool(CHROMIUM, "chromium", "chromium")
 
 
-def _chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _chromium(tmp_path: Path, *args: str, window: str = "1800,1400") -> subprocess.CompletedProcess[str]:
+    """Chromium on one page. The lineage draws only the nodes in view: a tall ``window`` holds them all."""
     profile = tmp_path / f"profile-{time.monotonic_ns()}"
-    return subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *args],
+    return subprocess.run([CHROMIUM, *FLAGS, f"--window-size={window}", f"--user-data-dir={profile}", *args],
                           capture_output=True, text=True, timeout=90)
 
 
@@ -130,7 +131,7 @@ def test_the_asset_graph_and_an_asset_page_show_assets_and_latest_materializatio
     graph_png = tmp_path / "asset-graph.png"
     shot = _chromium(tmp_path, f"--screenshot={graph_png}", graph_url)
     assert graph_png.exists() and graph_png.stat().st_size > 20_000, shot.stderr[-2000:]
-    graph = _text(_chromium(tmp_path, "--dump-dom", graph_url).stdout)
+    graph = _text(_chromium(tmp_path, "--dump-dom", graph_url, window="2400,4000").stdout)
     for name in ("hub_models", "commits", "labelled_commits", "sync_rq2_patterns", "gem_leaderboard", *groups):
         assert name in graph, f"{name} not drawn in the asset graph"
     assert "Join the Dagster community" not in graph, "dagster.yaml turns the first-visit pop-up off (nux)"
