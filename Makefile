@@ -23,3 +23,14 @@ ui: install
 
 bench: install
 	for b in bench/*.py; do $(PY) $$b || exit 1; done
+
+# Mutation testing of the core logic (docs/mutation.md): installs the `mutants` extra (mutmut), runs
+# each group of modules against the tests that exercise it, one worker, niced, then prints the
+# score per module and the surviving mutants. Long (tens of minutes); not part of `make test`.
+$(VENV)/.mutants-installed: $(VENV)/.installed pyproject.toml
+	$(VENV)/bin/pip install -q -e ".[test,team,mutants]"
+	touch $@
+
+.PHONY: mutants
+mutants: $(VENV)/.mutants-installed
+	nice -n 10 $(PY) tools/mutants.py
