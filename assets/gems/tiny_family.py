@@ -3,7 +3,7 @@
 Why: the search and the evaluator need models of genuinely different quality that load through
 the real huggingface_hub and transformers code paths, offline, in seconds. A 2-layer GPT-2 with a
 character tokenizer learns 2-digit addition on CPU; a checkpoint's accuracy climbs with its
-training steps (on the shipped task about 3% at 150 steps, 7% at 450, 49% at 550 and 84% at 900,
+training steps (on the shipped task about 3% at 150 steps, 8% at 300, 12% at 450, 51% at 550 and 92% at 900,
 as bench/gems.py measures), so continuing the base for different numbers of steps yields
 fine-tunes of different quality. Download counts are assigned so they do NOT follow quality: the best fine-tune is one of the least downloaded (a hidden gem).
 
@@ -55,7 +55,7 @@ FAMILY: tuple[Member, ...] = (
     Member("erin/tiny-adder-sft-v2", "alice/tiny-adder-sft", 250, 800, 2),
     Member("carol/tiny-adder-pro", BASE_ID, 750, 37, 0),
 )
-"""Base at 150 steps; fine-tunes at 200 to 900 steps in total (about 3% to 84% accuracy on the
+"""Base at 150 steps; fine-tunes at 200 to 900 steps in total (about 2% to 92% accuracy on the
 shipped task); the most downloaded fine-tune is nearly the worst and the best is the least downloaded."""
 
 BROKEN: tuple[tuple[str, str], ...] = (
