@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import sys
 import threading
@@ -33,6 +32,7 @@ import dagster as dg
 import polars as pl
 from dagster._utils.interrupts import check_captured_interrupt
 
+from assets.ingest.links import check_repo_name
 from orchestration.dead_runs import process_tags
 from orchestration.partitions import FAMILIES, repo_key
 from orchestration.policies import COST_TAG
@@ -71,29 +71,6 @@ class ManualFamily:
     hub_variants: tuple[str, ...]
 
 
-GITHUB_OWNER = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}")
-GITHUB_REPO = re.compile(r"(?!\.\.?$)[A-Za-z0-9._-]{1,100}")
-HUB_PART = re.compile(r"(?!.*(?:--|\.\.))[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?")
-"""GitHub's and the Hub's own naming rules: anything else (``../etc``, spaces, a URL) is refused
-before it reaches a request path. The local check until assets/ingest has the shared validator."""
-
-
-def _check_name(name: str, what: str) -> str:
-    parts = name.strip().split("/")
-    if len(parts) != 2 or not all(parts):
-        raise ValueError(f"{what} {name!r} is not of the form owner/name")
-    owner, repo = parts
-    if what.startswith("GitHub"):
-        valid = GITHUB_OWNER.fullmatch(owner) and GITHUB_REPO.fullmatch(repo)
-        rule = "GitHub names: letters, digits and single '-' for the owner; letters, digits, '-', '_', '.' for the repository"
-    else:
-        valid = HUB_PART.fullmatch(owner) and HUB_PART.fullmatch(repo) and len(name.strip()) <= 96
-        rule = "Hub ids: letters, digits, '-', '_', '.', no '--' or '..', not starting or ending with '-' or '.', 96 characters at most"
-    if not valid:
-        raise ValueError(f"{what} {name!r} is not a valid name ({rule})")
-    return f"{owner}/{repo}"
-
-
 def check_repositories_exist(github_repo: str, hub_variants: Sequence[str], hub: HubResource, github: GitHubResource) -> None:
     """Ask GitHub and the Hub (the real clients, at the configured endpoints) that every repository exists.
 
@@ -130,8 +107,8 @@ def add_family(warehouse: Warehouse, instance: dg.DagsterInstance, github_repo: 
     transaction, and adds the ``families`` partition. Existing rows of the family are replaced;
     other families are untouched.
     """
-    repo = _check_name(github_repo, "GitHub repository")
-    variants = tuple(dict.fromkeys(_check_name(v, "Hub model") for v in hub_variants))
+    repo = check_repo_name("github", github_repo.strip())
+    variants = tuple(dict.fromkeys(check_repo_name("hub", v.strip()) for v in hub_variants))
     if not variants:
         raise ValueError(f"family {repo!r} needs at least one Hub variant (--hub owner/model)")
     if hub is not None and github is not None:

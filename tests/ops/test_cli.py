@@ -75,10 +75,14 @@ def test_add_family_registers_partition_and_rows_and_rejects_bad_names(warehouse
     assert warehouse.query("select github_repo from core.families where family_key = ?", [family.family_key]).item() == "Some-Org/Odd.Model_v2"
     assert warehouse.query("select count(*) from core.manual_families").item() == 1
     before = warehouse.query("select * from core.families")
-    for repo, hub, message in [("not-a-repo", ["a/b"], "owner/name"), ("a/b c", ["a/b"], "'a/b c' is not a valid name"),
-                               ("a/b/c", ["a/b"], "owner/name"), ("../etc", ["a/b"], "GitHub repository '../etc' is not a valid"),
-                               ("a/b", ["../passwd"], "Hub model '../passwd' is not a valid"),
-                               ("a/b", [], "at least one Hub variant"), ("a/b", ["x"], "Hub model 'x'")]:
+    # names follow GitHub's and the Hub's own rules (assets.ingest.links.check_repo_name, shared with ingest)
+    for repo, hub, message in [("not-a-repo", ["a/b"], "'not-a-repo' is not a valid owner/repo name"),
+                               ("a/b c", ["a/b"], "'a/b c' is not a valid owner/repo name"),
+                               ("a/b/c", ["a/b"], "'a/b/c' is not a valid owner/repo name"),
+                               ("../etc", ["a/b"], "GitHub repository '../etc' is not a valid"),
+                               ("a/b", ["../passwd"], "Hub model id '../passwd' is not valid"),
+                               ("a/b", ["a--b/c"], "Hub model id 'a--b/c' is not valid"),
+                               ("a/b", [], "at least one Hub variant")]:
         with pytest.raises(ValueError, match=message):
             add_family(warehouse, instance, repo, hub)
     assert warehouse.query("select * from core.families").equals(before), "a rejected family changes nothing"
