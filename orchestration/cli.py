@@ -28,7 +28,7 @@ from orchestration.warehouse import ROOT
 
 
 def _add_run_args(p: argparse.ArgumentParser, many: bool) -> None:
-    p.add_argument("--select", help="Dagster asset selection, e.g. 'group:label', 'key:core/sync_pairs+' "
+    p.add_argument("--select", help="Dagster asset selection, e.g. 'group:label', 'key:core/sync_families+' "
                    "(default: every family asset except LLM ones, then the study tables downstream)")
     target = p.add_mutually_exclusive_group()
     target.add_argument("--family", action="append", default=[], metavar="KEY", help="family key or owner/repo (repeatable)")

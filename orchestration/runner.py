@@ -161,7 +161,7 @@ def plan_selection(
     Without ``selection``: every asset of the partition set that does not spend LLM tokens, plus
     the unpartitioned assets downstream of them (the study tables). An explicit selection is taken
     as written (LLM assets included), in Dagster's selection syntax (``group:label``,
-    ``key:core/sync_pairs+``, ``tag:hubscope/cost=llm``).
+    ``key:core/sync_families+``, ``tag:hubscope/cost=llm``).
     """
     graph = defs.resolve_asset_graph()
     if selection:
