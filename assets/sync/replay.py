@@ -14,7 +14,7 @@ rows in ``raw.repo_state``) is refused unless ``--replace-ingested`` is given; t
 is dropped too, so the next ingest fetches its history afresh instead of trusting stale counts.
 Label and families rows must belong to the commits file's own families.
 
-Usage (then materialize ``core/sync_pairs`` for the printed families and the ``out/sync_*`` tables)::
+Usage (then materialize ``core/sync_families`` for the printed families and the ``out/sync_*`` tables)::
 
     python -m assets.sync.replay --commits commits.parquet --labels labels.csv [--families families.csv] \
         [--namespace replay] [--replace-ingested] [--db data/hubscope.duckdb]
