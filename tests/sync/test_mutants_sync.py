@@ -7,14 +7,17 @@ do on paper, timelines drawn period by period), not read from the code.
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
 import pytest
 
-from assets.sync.classify import InputError, read_commits
+from assets.sync.classify import ClassifyOptions, InputError, classify, main, read_commits, timeline
 from assets.sync.statistics import goodness_of_fit, handoff_tests, independence_tests, rq1_tests
+from tests.sync.conftest import NOW, T0, commit_rows, commits_frame, family, fortnights
+
+EXACT = ClassifyOptions(hub_times="exact")
 
 
 def _p_chi2_1dof(x: float) -> float:
@@ -246,3 +249,133 @@ def test_unusable_files_are_named(tmp_path: Path):
     columns = tmp_path / "columns.csv"
     columns.write_text("family_key,committed_at\nf,2020-07-01T10:00:00Z\n")
     assert _error(columns) == f"{columns}: missing column(s) platform, repo"
+
+
+def test_unknown_arguments_and_a_missing_out_are_refused(tmp_path: Path, capsys):
+    path = tmp_path / "c.csv"
+    path.write_text(HEADER + "f,github,o/c,2020-07-01T10:00:00Z\n")
+    with pytest.raises(SystemExit) as caught:
+        main(["--commits", str(path)])
+    assert caught.value.code == 2  # argparse's usage error: --out is required
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    shown = capsys.readouterr().out
+    assert "(default: day)" in shown and "family-level classification" in shown  # the module's first line
+
+
+def test_cli_hub_times_exact_and_what_it_prints(tmp_path: Path, capsys):
+    # f: GitHub 2020-07-01 12:00, the Hub 14.25 days later. Exact: fortnight 1, no shared period: ASR,
+    # github_first. As dates (the default) the Hub commit is 13.5 days later, fortnight 0: CSR.
+    # g: Hub only, excluded and named on stderr; the summary goes to stderr too, stdout stays empty.
+    path = tmp_path / "c.csv"
+    path.write_text(HEADER + "f,github,o/c,2020-07-01T12:00:00Z\nf,hub,o/m,2020-07-15T18:00:00Z\n"
+                    "g,hub,p/m,2020-07-15T18:00:00Z\n")
+    out = tmp_path / "o.csv"
+    assert main(["--commits", str(path), "--out", str(out), "--hub-times", "exact"]) == 0
+    assert pl.read_csv(out).select("family_key", "lag", "code").rows() == [("f", "github_first", "ASR")]
+    printed = capsys.readouterr()
+    assert printed.out == ""
+    assert printed.err.splitlines() == ["excluded g: no GitHub commits", f"classified 1 families into {out}"]
+    assert main(["--commits", str(path), "--out", str(out)]) == 0
+    assert pl.read_csv(out)["code"].to_list() == ["CSR"]
+
+
+# --- classify(): the family row, hand-offs, variants, the timeline ----------------------------------------
+
+def test_family_row_counts_and_span_by_hand():
+    # exact times. GitHub days 0, 20 (fortnights 0, 1); o/a days 1, 29 (0, 2); o/b day 15 (1).
+    # first commit day 0, last day 29; periods 0..2, so 3; GitHub periods {0, 1}, Hub {0, 1, 2}.
+    # variant ages: o/a 28 days, o/b 0: average 14.
+    row = family([0, 20], {"o/a": [1, 29], "o/b": [15]}, options=EXACT).families.row(0, named=True)
+    assert (row["first_commit"], row["last_commit"]) == (T0, T0 + timedelta(days=29))
+    assert (row["n_github_commits"], row["n_hub_commits"], row["n_variants"]) == (2, 3, 2)
+    assert (row["n_periods"], row["n_github_periods"], row["n_hub_periods"]) == (3, 2, 3)
+    assert row["average_age_days"] == pytest.approx(14.0)
+
+
+def test_a_listed_family_without_commits_keeps_its_given_reason():
+    rows = commit_rows("f", "github", "o/c", [0]) + commit_rows("f", "hub", "o/m", [1], prefix="m")
+    listed = pl.DataFrame({"family_key": ["f", "gone"], "reason": [None, "repository deleted"]})
+    out = classify(commits_frame(rows), ClassifyOptions(), NOW, families=listed).families
+    gone = out.filter(pl.col("family_key") == "gone").row(0, named=True)
+    assert gone["status"] == "excluded"
+    assert gone["reason"].startswith("repository deleted")
+    assert "no GitHub commits" in gone["reason"] and "no Hub commits" in gone["reason"]
+    f = out.filter(pl.col("family_key") == "f").row(0, named=True)
+    assert (f["status"], f["reason"]) == ("ok", None)
+
+
+def test_at_the_same_instant_github_comes_before_the_hub():
+    # exact times: GitHub z/code at days 0 and 5, the Hub a/model at day 5. Walked GitHub first at the
+    # same instant: G0, G5, H5 -- one hand-off, G5 -> H5, 0 days (by repository name alone, a/model
+    # would come first and make two).
+    rows = commit_rows("f", "github", "z/code", [0, 5]) + commit_rows("f", "hub", "a/model", [5], prefix="a/model")
+    handoffs = classify(commits_frame(rows), EXACT, NOW).handoffs
+    assert handoffs.columns == ["family_key", "seq", "source", "target", "prev_repo", "prev_sha", "prev_commit",
+                                "next_repo", "next_sha", "next_commit", "days"]
+    assert handoffs.rows() == [("f", 1, "github", "hub", "z/code", "github1", T0 + timedelta(days=5),
+                                "a/model", "a/modelhub0", T0 + timedelta(days=5), 0)]
+
+
+def test_longest_shared_run_counts_consecutive_periods_only():
+    # GitHub in fortnights 0-3; the variant in 0, 1 and 3: shared 3 periods, the longest run {0, 1} is 2
+    measures = family(fortnights(0, 1, 2, 3), {"o/a": fortnights(0, 1, 3)}).variants.row(0, named=True)
+    assert (measures["n_shared_periods"], measures["longest_shared_run"]) == (3, 2)
+
+
+def test_the_future_is_judged_against_each_commits_fetch_time():
+    # fetched 10 days after T0 with 1 day of tolerance: a Hub commit dated day 12 is from the future
+    # (dropped) although it is long before NOW; the one of day 2 is kept.
+    # One dated day 10.5 is within the tolerance: kept.
+    rows = commit_rows("f", "github", "o/c", [0, 1]) + commit_rows("f", "hub", "o/m", [2, 10.5, 12], prefix="m")
+    for row in rows:
+        row["fetched_at"] = T0 + timedelta(days=10)
+    out = classify(commits_frame(rows), EXACT, NOW).families.row(0, named=True)
+    assert (out["n_hub_commits"], out["n_dropped"]) == (2, 1)
+
+
+def test_a_commit_listed_twice_counts_once():
+    # the same GitHub sha fetched twice (two rows) is one commit
+    rows = commit_rows("f", "github", "o/c", [0, 3]) + commit_rows("f", "hub", "o/m", [1], prefix="m")
+    out = classify(commits_frame(rows + [dict(rows[1])]), EXACT, NOW).families.row(0, named=True)
+    assert out["n_github_commits"] == 2
+
+
+def test_naive_times_are_taken_as_utc_and_zoned_ones_converted():
+    # the same commits with the zone removed classify identically (timeline(): naive means UTC)
+    rows = commit_rows("f", "github", "o/c", [0, 20]) + commit_rows("f", "hub", "o/m", [1, 29], prefix="m")
+    aware = classify(commits_frame(rows), ClassifyOptions(), NOW).families
+    naive = commits_frame(rows).with_columns(
+        pl.col("authored_at", "committed_at", "fetched_at").dt.replace_time_zone(None))
+    assert classify(naive, ClassifyOptions(), NOW).families.equals(aware)
+    assert aware["first_commit"].item() == T0
+    # and times in another zone (as DuckDB may return them) are the same instants
+    tokyo = commits_frame(rows).with_columns(
+        pl.col("authored_at", "committed_at", "fetched_at").dt.convert_time_zone("Asia/Tokyo"))
+    assert classify(tokyo, ClassifyOptions(), NOW).families.equals(aware)
+
+
+def test_same_instant_variants_are_walked_in_repository_order():
+    # exact times: GitHub at day 0, then two variants at day 5 whose shas sort the other way round.
+    # The walk orders ties by repository, then sha: the hand-off goes to a/m.
+    rows = (commit_rows("f", "github", "o/c", [0]) + commit_rows("f", "hub", "b/m", [5], prefix="1")
+            + commit_rows("f", "hub", "a/m", [5], prefix="2"))
+    handoffs = classify(commits_frame(rows), EXACT, NOW).handoffs
+    assert handoffs.select("next_repo", "next_sha").rows() == [("a/m", "2hub0")]
+
+
+def test_options_name_the_bad_value():
+    with pytest.raises(ValueError, match="hub_times must be 'day' or 'exact', got 'minute'"):
+        ClassifyOptions(hub_times="minute")
+
+
+def test_timeline_counts_dropped_commits_per_platform_and_repository():
+    old = datetime(1999, 6, 1, tzinfo=UTC)  # before ClassifyOptions.earliest (2000)
+    rows = commit_rows("f", "github", "o/c", [0]) + commit_rows("f", "hub", "o/m", [1], prefix="m")
+    rows += [dict(rows[0], sha="old-gh", committed_at=old, authored_at=old),
+             dict(rows[1], sha="old-hub", committed_at=old, authored_at=old)]
+    _, dropped = timeline(commits_frame(rows), ClassifyOptions(), NOW)
+    assert dropped.sort("platform").select("family_key", "platform", "repo", "n_dropped").rows() == [
+        ("f", "github", "o/c", 1), ("f", "hub", "o/m", 1)]
+    with pytest.raises(ValueError, match="commits lack column\\(s\\) committed_at"):
+        timeline(commits_frame(rows).drop("committed_at", "authored_at"), ClassifyOptions(), NOW)
