@@ -122,16 +122,34 @@ def refresh_data_files(folder: Path) -> None:
 
 
 def sampled(folder: Path, modules: list[str], every: int) -> list[str]:
-    """Every ``every``-th mutant (by its number in its function) of ``modules`` not yet run."""
-    names = []
-    for module in modules:
-        meta = folder / "mutants" / (module + ".meta")
-        if not meta.exists():
-            continue
-        for name, code in json.loads(meta.read_text())["exit_code_by_key"].items():
-            if code is None and int(name.rsplit("_", 1)[1]) % every == 0:
-                names.append(name)
-    return names
+    """Of each module's mutants in order (function, then number), every ``every``-th, if not yet run.
+
+    Before a group's first run there is no result file yet: the names are then computed with
+    mutmut's own mutation code, as ``mutmut run`` will name them.
+    """
+    code = """
+import json, sys, warnings
+from pathlib import Path
+warnings.filterwarnings("ignore")
+from mutmut.mutation.file_mutation import mutate_file_contents
+out = {}
+for module in json.loads(sys.argv[1]):
+    meta = Path("mutants") / (module + ".meta")
+    if meta.exists():
+        out[module] = json.loads(meta.read_text())["exit_code_by_key"]
+    else:
+        prefix = module[:-3].replace("/", ".")
+        names = mutate_file_contents(module, Path(module).read_text(), None, None).mutant_names
+        out[module] = {prefix + "." + name: None for name in names}
+print(json.dumps(out))
+"""
+    done = subprocess.run([sys.executable, "-c", code, json.dumps(modules)], cwd=folder, capture_output=True,
+                          text=True, check=True)
+    picked = []
+    for codes in json.loads(done.stdout).values():
+        names = sorted(codes, key=lambda n: (n.rsplit("__mutmut_", 1)[0], int(n.rsplit("_", 1)[1])))
+        picked += [name for i, name in enumerate(names) if i % every == 0 and codes[name] is None]
+    return picked
 
 
 def run_group(group: str, modules: list[str], fresh: bool, sample: int | None = None) -> int:
