@@ -4,7 +4,9 @@ the webserver's GraphQL API. With HUBSCOPE_UPDATE_SCREENSHOTS=1 it refreshes doc
 
 from __future__ import annotations
 
+import base64
 import html
+import io
 import json
 import os
 import re
@@ -18,6 +20,8 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import matplotlib.image
+import numpy as np
 import pytest
 
 from orchestration.warehouse import ROOT, Warehouse
@@ -164,3 +168,18 @@ def test_a_preview_on_the_asset_page_is_a_table_whose_cells_are_whole(chromium: 
     cells = [html.unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in re.findall(r"<td\b[^>]*>(.*?)</td>", dom, flags=re.S)]
     for repo in repos[:3]:
         assert repo in cells, f"{repo!r} is not one whole cell of the preview table on the asset page: {cells[:40]}"
+
+
+def test_the_pattern_plot_is_one_click_from_its_asset_page(chromium: str, ui: str, tmp_path: Path, cli_home: Home):
+    """The RQ2 plot: a real picture in the latest materialization, behind one "[Show Markdown]" on the page."""
+    data = _graphql(ui, """{ assetNodes(assetKeys: [{path: ["out", "sync_rq2_patterns"]}]) { assetMaterializations(limit: 1) {
+        metadataEntries { label __typename ... on MarkdownMetadataEntry { mdStr } } } } }""")
+    entries = {e["label"]: e for e in data["assetNodes"][0]["assetMaterializations"][0]["metadataEntries"]}
+    plot = entries["distribution"]
+    assert plot["__typename"] == "MarkdownMetadataEntry"
+    png = base64.b64decode(re.search(r"data:image/png;base64,([A-Za-z0-9+/=]+)", plot["mdStr"]).group(1))
+    image = matplotlib.image.imread(io.BytesIO(png), format="png")
+    colours = np.unique((image[..., :3] * 255).astype(np.uint8).reshape(-1, 3), axis=0)
+    assert image.shape[0] > 200 and image.shape[1] > 400 and len(colours) > 20, "a drawn chart, not a blank image"
+    page = _text(_chromium(tmp_path, "--dump-dom", f"{ui}/assets/out/sync_rq2_patterns").stdout)
+    assert "distribution" in page and "Show Markdown" in page, page[:2000]
