@@ -229,11 +229,10 @@ def compare(workdir: Path) -> list[Row]:
                     round(recent_upper, 1), known_difference=not_tertiles))
     rows.append(Row("RQ3 age tertile: mature above (days)", PAPER["age_bounds_days"]["mature_lower"],
                     round(mature_lower, 1), known_difference=not_tertiles))
-    counts = refresh_table(study, "out.sync_rq3_age_groups")
     published_counts = data["families"]["age_group"].replace_strict(PUBLISHED_AGE_GROUPS).value_counts()
     for group, n in published_counts.sort("age_group").iter_rows():
         rows.append(Row(f"RQ3 families in age group {group}", n,
-                        counts.filter(pl.col("age_group") == group)["n_families"].item(),
+                        bounds.filter(pl.col("age_group") == group)["n_families"].item(),
                         known_difference=not_tertiles))
     handoffs = refresh_table(study, "out.sync_rq3_handoffs")
     gh_to_hub = handoffs.filter((pl.col("pattern") == "*") & (pl.col("direction") == "github->hub"))

@@ -117,38 +117,32 @@ FAMILY_SCHEMA = {KEY: pl.String, "lag": pl.String, "sync_type": pl.String, "inte
 def classify_periods(periods: pl.DataFrame) -> pl.DataFrame:
     """Lag, sync type, intensity, code and pattern of each family with commits on both platforms.
 
-    ``periods`` has family_key, platform, repo and period (one row per commit or per active period).
-    Families with commits on one side only get no row (:func:`classify` says why).
+    ``periods`` is :func:`with_periods`' output (one row per commit). Overlap and intensity are read
+    from :func:`variant_measures`, so the rules and the per-variant table cannot disagree. Families
+    with commits on one side only get no row (:func:`classify` says why).
     """
-    active = periods.select(KEY, "platform", "repo", "period").unique()
-    both = active.group_by(KEY).agg(
+    both = periods.group_by(KEY).agg(
         (pl.col("platform") == GITHUB).any().alias("_gh"), (pl.col("platform") == HUB).any().alias("_hub"))
-    active = active.join(both.filter(pl.col("_gh") & pl.col("_hub")).select(KEY), on=KEY)
-    github = active.filter(pl.col("platform") == GITHUB).select(KEY, "period").unique().with_columns(
-        pl.lit(True).alias("shared"))
-    hub = active.filter(pl.col("platform") == HUB).select(KEY, "repo", "period").join(
-        github, on=[KEY, "period"], how="left").with_columns(pl.col("shared").fill_null(False))
+    periods = periods.join(both.filter(pl.col("_gh") & pl.col("_hub")).select(KEY), on=KEY)
 
-    first = active.filter(pl.col("period") == 0).group_by(KEY).agg(
+    first = periods.filter(pl.col("period") == 0).group_by(KEY).agg(
         (pl.col("platform") == GITHUB).any().alias("gh0"), (pl.col("platform") == HUB).any().alias("hub0"))
     lag = first.select(KEY, pl.when(pl.col("gh0") & pl.col("hub0")).then(pl.lit("simultaneous"))
                        .when(pl.col("gh0")).then(pl.lit("github_first"))
                        .otherwise(pl.lit("hub_first")).alias("lag"))
 
-    crowded = hub.group_by(KEY, "period").agg(pl.col("repo").n_unique().alias("n")).filter(pl.col("n") >= 3)
+    crowded = (periods.filter(pl.col("platform") == HUB).group_by(KEY, "period")
+               .agg(pl.col("repo").n_unique().alias("n")).filter(pl.col("n") >= 3))
     dominated = crowded.group_by(KEY).len().filter(pl.col("len") >= 3).select(KEY, pl.lit(True).alias("_vs"))
-    overlap = hub.group_by(KEY).agg(pl.col("shared").all().alias("_all"), pl.col("shared").any().alias("_any"))
+    per_variant = variant_measures(periods).group_by(KEY).agg(
+        (pl.col("n_shared_periods") == pl.col("n_periods")).all().alias("_all"),
+        (pl.col("n_shared_periods") > 0).any().alias("_any"),
+        pl.col("n_periods").max().alias("_most"),
+        (pl.col("longest_shared_run").max() >= 5).alias("_frequent"),
+    )
 
-    spread = hub.group_by(KEY, "repo").agg(pl.len().alias("n_periods")).group_by(KEY).agg(
-        pl.col("n_periods").max().alias("_most"))
-    runs = (hub.filter(pl.col("shared")).sort(KEY, "repo", "period")
-            .with_columns((pl.col("period") - pl.int_range(pl.len()).over(KEY, "repo")).alias("_run"))
-            .group_by(KEY, "repo", "_run").len()
-            .group_by(KEY).agg((pl.col("len").max() >= 5).alias("_frequent")))
-
-    out = (lag.join(overlap, on=KEY).join(dominated, on=KEY, how="left").join(spread, on=KEY)
-           .join(runs, on=KEY, how="left")
-           .with_columns(pl.col("_vs", "_frequent").fill_null(False)))
+    out = (lag.join(per_variant, on=KEY).join(dominated, on=KEY, how="left")
+           .with_columns(pl.col("_vs").fill_null(False)))
     code = (pl.when(pl.col("_all")).then(pl.lit("CS")).when(pl.col("_any")).then(pl.lit("PS"))
             .when(pl.col("_vs")).then(pl.lit("VS")).otherwise(pl.lit("AS")).alias("sync_type"))
     intensity = (pl.when(pl.col("_most") <= 3).then(pl.lit("R")).when(pl.col("_frequent")).then(pl.lit("F"))
