@@ -18,6 +18,7 @@ changed (mutmut hashes each function).
     python tools/mutants.py --report sync    # the report only, from the last run
     python tools/mutants.py --fresh sync     # forget the group's cache first
     python tools/mutants.py --sample 10 sync # every 10th mutant not run yet: a quick estimate
+    python tools/mutants.py --survivors sync # only the mutants that survived last time (after new tests)
 
 A run that is stopped (Ctrl-C) keeps what it measured: the next run of the group tests only the
 mutants without a result, and the mutants of functions that changed since.
@@ -53,7 +54,7 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
     "sync-statistics": (["assets/sync/statistics.py"],
                         ["tests/sync/test_statistics.py", "tests/sync/test_paper.py",
                          "tests/sync/test_mutants_sync.py"]),
-    "sync-replay": (["assets/sync/replay.py"], ["tests/sync/test_replay.py"]),
+    "sync-replay": (["assets/sync/replay.py"], ["tests/sync/test_replay.py", "tests/sync/test_mutants_replay.py"]),
     "ingest": (["assets/ingest/gitlog.py", "assets/ingest/history.py"], ["tests/ingest"]),
     "label-store": (["assets/label/store.py"], ["tests/label"]),
     "warehouse": (["orchestration/warehouse.py"], ["tests/test_warehouse.py"]),
@@ -152,20 +153,37 @@ print(json.dumps(out))
     return picked
 
 
-def run_group(group: str, modules: list[str], fresh: bool, sample: int | None = None) -> int:
+def not_killed(folder: Path, modules: list[str]) -> list[str]:
+    """The mutants of ``modules`` that ran and were not killed, less the known equivalent ones."""
+    from mutmut.stats import status_by_exit_code  # the `mutants` extra
+
+    known = equivalent()
+    names = []
+    for module in modules:
+        meta = folder / "mutants" / (module + ".meta")
+        if meta.exists():
+            codes = json.loads(meta.read_text())["exit_code_by_key"]
+            names += sorted(n for n, c in codes.items()
+                            if status_by_exit_code[c] not in KILLED | {"not checked", "skipped"} and n not in known)
+    return names
+
+
+def run_group(group: str, modules: list[str], fresh: bool, sample: int | None = None,
+              survivors: bool = False) -> int:
     folder = prepare(group, modules, fresh)
     log = folder / "run.log"
     mutmut = Path(sys.executable).with_name("mutmut")
     # One worker: the machine's cores are shared (docs/mutation.md).
     command = [str(mutmut), "run", "--max-children", "1"]
-    if sample:
-        names = sampled(folder, modules, sample)
+    if sample or survivors:
+        names = sampled(folder, modules, sample) if sample else []
+        names += not_killed(folder, modules) if survivors else []
         if not names:
-            print(f"== {group}: nothing to sample (not generated yet, or every sampled mutant has run)")
+            print(f"== {group}: nothing to run (no sampled mutant left, or no survivor)")
             return 0
         command += names
     print(f"== {group}: mutating {', '.join(modules)} against {' '.join(GROUPS[group][1])}"
-          + (f", a sample of {len(command) - 4} mutants" if sample else "")
+          + (f", {len(command) - 4} chosen mutants" if sample or survivors else "")
           + f" (log: {log.relative_to(ROOT)})", flush=True)
     with open(log, "a") as out:
         rc = subprocess.call(command, cwd=folder, stdout=out,
@@ -245,6 +263,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fresh", action="store_true", help="drop the group's cache before running")
     parser.add_argument("--sample", type=int, metavar="N",
                         help="run only every N-th mutant not run yet (a quick estimate; a later run completes it)")
+    parser.add_argument("--survivors", action="store_true",
+                        help="run again the mutants that survived the last run (after adding tests), less the known "
+                             "equivalent ones")
     args = parser.parse_args(argv)
 
     selected: dict[str, list[str]] = {}
@@ -263,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
     failed = []
     if not args.report:
         for group, modules in selected.items():
-            if run_group(group, modules, args.fresh, args.sample) != 0:
+            if run_group(group, modules, args.fresh, args.sample, args.survivors) != 0:
                 failed.append(group)
 
     print("\n== mutation score per module (killed includes timeouts) ==")
