@@ -1,5 +1,10 @@
 """Resources: the warehouse and the three remote APIs, configured from the environment.
 
+The warehouse is a DuckDB file (``HUBSCOPE_DB``, the default) or, when ``HUBSCOPE_WAREHOUSE`` holds
+``ducklake:postgres:...``, a DuckLake with its Parquet files under ``HUBSCOPE_LAKE_DATA_PATH``
+(docs/ducklake.md). The lake's attach string is bound as an ``EnvVar``, so a password in it never
+shows in the UI's resource config.
+
 Endpoints default to the real services and are switched by the variables their own clients
 read (``HF_ENDPOINT``, ``GITHUB_API_URL``/``GITHUB_SERVER_URL``, ``OPENAI_BASE_URL``), so pointing
 hubscope at the local API server, a mirror or an enterprise install is configuration only.
@@ -15,6 +20,7 @@ from github import Auth, Github
 from huggingface_hub import HfApi
 from pydantic import Field
 
+from orchestration.lake import DATA_PATH_ENV, EXTENSIONS_ENV, WAREHOUSE_ENV
 from orchestration.warehouse import Warehouse
 
 
@@ -67,11 +73,20 @@ def _secret(name: str) -> dg.EnvVar | None:
     return dg.EnvVar(name) if os.environ.get(name) else None
 
 
+def warehouse_from_env() -> Warehouse:
+    """The warehouse the environment configures: ``HUBSCOPE_WAREHOUSE`` (a lake, or a file path), else ``HUBSCOPE_DB``."""
+    env = os.environ.get
+    if not env(WAREHOUSE_ENV):
+        return Warehouse(database=env("HUBSCOPE_DB") or Warehouse().database)
+    return Warehouse(database=dg.EnvVar(WAREHOUSE_ENV), data_path=env(DATA_PATH_ENV) or None,
+                     extension_directory=env(EXTENSIONS_ENV) or None)
+
+
 def default_resources() -> dict[str, dg.ConfigurableResource]:
     """Resources for the code location, read from the environment at load time."""
     env = os.environ.get
     return {
-        "warehouse": Warehouse(database=env("HUBSCOPE_DB") or Warehouse().database),
+        "warehouse": warehouse_from_env(),
         "hub": HubResource(endpoint=env("HF_ENDPOINT", "https://huggingface.co"), token=_secret("HF_TOKEN")),
         "github": GitHubResource(
             api_url=env("GITHUB_API_URL", "https://api.github.com"),

@@ -25,10 +25,10 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext, suppress
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import dagster as dg
 import duckdb
@@ -37,8 +37,13 @@ from dagster._utils.backoff import backoff
 from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
-ROOT = Path(__file__).resolve().parents[1]
-SQL_DIR = ROOT / "sql"
+from orchestration import lake
+from orchestration.lake import WarehouseConfigError
+from orchestration.schema import ROOT, SQL_DIR, apply_schema, primary_key, sql_files, sync_lake
+
+__all__ = ["ROOT", "SQL_DIR", "DEFAULT_DB", "Warehouse", "WarehouseConfigError", "WarehouseLocked", "WriterLock",
+           "apply_schema", "insert_frame", "is_local_file", "sql_files", "table_preview"]
+
 DEFAULT_DB = os.environ.get("HUBSCOPE_DB", str(ROOT / "data" / "hubscope.duckdb"))
 
 
@@ -129,82 +134,128 @@ class WriterLock:
         return fd
 
 
+T = TypeVar("T")
+
 _applied: set[str] = set()
 _applied_lock = threading.Lock()
 
 
-def sql_files(folder: str) -> list[Path]:
-    """The ``.sql`` files of one ``sql/`` sub-folder, in the order they must run."""
-    return sorted((SQL_DIR / folder).glob("*.sql"))
+NEWER_FORMAT = re.compile(r"version number (\d+), but we can only read versions")
 
 
-def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create every schema, table and view from ``sql/ddl`` then ``sql/views`` (idempotent).
+def _open_file(database: str, read_only: bool, config: dict[str, Any]) -> duckdb.DuckDBPyConnection:
+    """Open a warehouse file, retried while another process holds DuckDB's lock on it.
 
-    Relative file paths in the DDL (e.g. ``read_json('assets/label/taxonomy.json')``) resolve
-    against the project root, whatever the process's working directory.
+    A file written by a newer DuckDB (duckdb 2.0 writes storage version 69, which 1.4 cannot read) is
+    an error naming the file and the two ways out, instead of DuckDB's bare version numbers.
     """
-    con.execute(f"set file_search_path = '{ROOT.as_posix()}'")
     try:
-        for path in [*sql_files("ddl"), *sql_files("views")]:
-            con.execute(path.read_text())
-    finally:
-        con.execute("reset file_search_path")
+        return backoff(fn=duckdb.connect, retry_on=(RuntimeError, duckdb.IOException),
+                       kwargs={"database": database, "read_only": read_only, "config": config}, max_retries=10)
+    except duckdb.IOException as exc:
+        found = NEWER_FORMAT.search(str(exc))
+        if not found:
+            raise
+        raise WarehouseConfigError(
+            f"warehouse {database} was written by a newer DuckDB (storage version {found[1]}) than this duckdb "
+            f"{duckdb.__version__} can read. Either rebuild it: move the file away and materialize again (every table "
+            f"is derived from the Hub, GitHub and sql/); or keep its data: with the DuckDB that wrote it, run "
+            f"\"attach '{database}' as old (read_only); attach 'hubscope-v14.duckdb' as new (storage_version 'v1.4.0'); "
+            f"copy from database old to new\" and point HUBSCOPE_DB at hubscope-v14.duckdb") from None
 
 
 class Warehouse(DuckDBResource):
-    """hubscope's DuckDB file, with the schema applied on first use in each process."""
+    """hubscope's warehouse, with the schema applied on first use in each process.
 
-    database: str = Field(default=DEFAULT_DB, description="Path of the DuckDB warehouse file.")
+    ``database`` picks the backend: a DuckDB file path (the default, ``HUBSCOPE_DB``), or
+    ``ducklake:postgres:<libpq connection string>`` for a DuckLake whose catalog is in PostgreSQL and
+    whose Parquet files live under ``data_path`` (``HUBSCOPE_WAREHOUSE`` and ``HUBSCOPE_LAKE_DATA_PATH``,
+    docs/ducklake.md). Assets call the same methods on both.
+    """
+
+    database: str = Field(default=DEFAULT_DB, description="DuckDB file path, or ducklake:postgres:... (HUBSCOPE_WAREHOUSE).")
+    data_path: str | None = Field(default=None, description="DuckLake only: where its Parquet files live (HUBSCOPE_LAKE_DATA_PATH).")
+    extension_directory: str | None = Field(
+        default=None, description="DuckLake only: folder of the ducklake/postgres extensions (HUBSCOPE_DUCKDB_EXTENSIONS); "
+        "default: where the duckdb-ext-* wheels installed them.")
+
+    @property
+    def target(self) -> str:
+        """``database`` resolved: bound as ``dg.EnvVar`` (so a password never shows in the UI), Dagster resolves
+        it inside runs, and this resolves it where the resource is used directly (the CLI)."""
+        return self.database.get_value() if isinstance(self.database, dg.EnvVar) else self.database
+
+    @property
+    def is_lake(self) -> bool:
+        return lake.is_lake(self.target)
+
+    @property
+    def display_name(self) -> str:
+        """The database as it may be shown in logs and errors (a catalog password redacted)."""
+        return lake.redact(self.target)
 
     @contextmanager
     def get_connection(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:  # type: ignore[override]
         """A connection that is always closed, in the UTC time zone.
 
-        A read-write connection first takes the :class:`WriterLock` (so writers queue instead of
+        File: a read-write connection first takes the :class:`WriterLock` (so writers queue instead of
         failing), then opens the file, retried while a reader in another process holds DuckDB's lock.
+        Lake: a new connection (cursor) of this process's DuckDB with the lake attached (read-only if
+        asked) and in use; writers do not queue: DuckLake lets them commit concurrently and reports
+        conflicts, which :meth:`run_transaction` retries.
         """
-        local = is_local_file(self.database)
+        database = self.target
+        local = is_local_file(database)
         if local:
-            Path(self.database).parent.mkdir(parents=True, exist_ok=True)
-            if not Path(self.database).exists():  # deleted and made anew in this process: schema again
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            if not Path(database).exists():  # deleted and made anew in this process: schema again
                 with _applied_lock:
-                    _applied.discard(self.database)
-        with WriterLock.for_database(self.database).held() if local and not read_only else nullcontext():
-            con = backoff(
-                fn=duckdb.connect,
-                retry_on=(RuntimeError, duckdb.IOException),
-                kwargs={"database": self.database, "read_only": read_only, "config": dict(self.connection_config)},
-                max_retries=10,
-            )
+                    _applied.discard(database)
+        with WriterLock.for_database(database).held() if local and not read_only else nullcontext():
+            if self.is_lake:
+                con = lake.connect(database, self.data_path, read_only, self.extension_directory,
+                                   dict(self.connection_config))
+            else:
+                con = _open_file(database, read_only, dict(self.connection_config))
             try:
                 # timestamptz columns come back in UTC, as the schema declares, whatever the process's TZ
                 con.execute("set TimeZone = 'UTC'")
                 if not read_only:
-                    self._ensure_schema(con)
+                    self._ensure_schema(con, database)
                 yield con
             finally:
                 con.close()
 
-    def _ensure_schema(self, con: duckdb.DuckDBPyConnection) -> None:
+    def _ensure_schema(self, con: duckdb.DuckDBPyConnection, database: str) -> None:
         with _applied_lock:
-            if self.database in _applied and self.database != ":memory:":
+            if database in _applied and database != ":memory:":
                 return
-            apply_schema(con)
-            _applied.add(self.database)
+            if self.is_lake:
+                changes = sync_lake(con)
+                if changes:
+                    dg.get_dagster_logger("hubscope.warehouse").info(
+                        f"lake {self.display_name}: brought level with sql/ ({', '.join(changes)})")
+            else:
+                apply_schema(con)
+            _applied.add(database)
 
     def query(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None, read_only: bool = False) -> pl.DataFrame:
         """Run one read and return it as a polars frame (the connection is closed before returning).
 
-        ``read_only`` opens the file without the write lock (it must exist and have its schema):
-        other readers may share it, a writer in another process waits for it.
+        ``read_only`` opens the warehouse without the write lock (it must exist and have its schema):
+        on a file other readers may share it and a writer in another process waits for it; on a lake it
+        reads the latest committed snapshot and blocks nobody.
         """
         with self.get_connection(read_only=read_only) as con:
             return con.sql(sql, params=params or None).pl()
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A connection inside one transaction: committed on success, rolled back on any error."""
+        """A connection inside one transaction: committed on success, rolled back on any error.
+
+        On a lake a commit conflict with another process is raised (the body cannot be re-run from
+        here): writers that may run concurrently use :meth:`run_transaction`, which retries.
+        """
         with self.get_connection() as con:
             con.execute("BEGIN TRANSACTION")
             try:
@@ -213,6 +264,16 @@ class Warehouse(DuckDBResource):
             except BaseException:
                 con.execute("ROLLBACK")
                 raise
+
+    def run_transaction(self, work: Callable[[duckdb.DuckDBPyConnection], T], what: str = "write") -> T:
+        """``work(con)`` inside one transaction, committed on success; after a commit conflict with another
+        writer (DuckLake's optimistic concurrency) the whole transaction is run again, bounded and with
+        backoff (:func:`orchestration.lake.retry_conflicts`), each retry logged. ``work`` must only write
+        through ``con``, so re-running it is safe."""
+        def attempt() -> T:
+            with self.get_connection() as con:
+                return lake.in_transaction(con, work)
+        return lake.retry_conflicts(attempt, f"{what} on {self.display_name}")
 
     def replace(self, table: str, where: Mapping[str, Any], frame: pl.DataFrame) -> int:
         """Replace the rows of ``table`` matching ``where`` (e.g. one partition) by ``frame``, atomically.
@@ -225,31 +286,53 @@ class Warehouse(DuckDBResource):
     def replace_many(self, where: Mapping[str, Any], frames: Mapping[str, pl.DataFrame]) -> dict[str, int]:
         """:meth:`replace` for several tables (e.g. one partition's rows and their details) in one transaction."""
         clause = " and ".join(f'"{col}" = ?' for col in where) or "true"
-        with self.transaction() as con:
+
+        def write(con: duckdb.DuckDBPyConnection) -> None:
             for table, frame in frames.items():
                 con.execute(f"delete from {table} where {clause}", list(where.values()))
                 insert_frame(con, table, frame)
+
+        self.run_transaction(write, f"replace {', '.join(frames)} where {dict(where)}")
         return {table: frame.height for table, frame in frames.items()}
 
     def append(self, table: str, frame: pl.DataFrame) -> int:
         """Insert ``frame`` into ``table`` in one transaction (rows whose primary key exists are skipped)."""
         if frame.is_empty():
             return 0
-        with self.transaction() as con:
-            return insert_frame(con, table, frame, on_conflict="do nothing")
+        return self.run_transaction(lambda con: insert_frame(con, table, frame, on_conflict="do nothing"), f"append to {table}")
+
+
+def _on_lake(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether ``con``'s current database is a DuckLake (which has no keys to resolve conflicts on)."""
+    return con.execute("select type from duckdb_databases() where database_name = current_database()").fetchone()[0] == "ducklake"
 
 
 def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, on_conflict: str = "") -> int:
     """Insert a frame into a table by column name inside the caller's transaction (empty: no-op).
 
-    Returns the number of rows DuckDB inserted (rows skipped by ``on_conflict do nothing`` not counted).
+    ``on_conflict="do nothing"`` skips rows whose primary key exists. A lake has no keys, so there
+    the same is an anti-join on the key ``sql/ddl`` declares, and of rows sharing a key within the
+    frame one is kept, as DuckDB's ON CONFLICT DO NOTHING does.
+    Returns the number of rows inserted (skipped rows not counted).
     """
     if frame.is_empty():
         return 0
+    if on_conflict not in ("", "do nothing"):
+        raise ValueError(f"insert_frame: unsupported on_conflict {on_conflict!r}")
     con.register("_hubscope_frame", frame.to_arrow())
     try:
-        conflict = f" on conflict {on_conflict}" if on_conflict else ""
-        return con.execute(f"insert into {table} by name select * from _hubscope_frame{conflict}").fetchone()[0]
+        source = "select * from _hubscope_frame"
+        keyless = bool(on_conflict) and _on_lake(con)
+        if keyless:
+            key = primary_key(table)
+            if not key:
+                raise ValueError(f"insert_frame: {table} has no primary key in sql/ddl to skip existing rows by")
+            cols = ", ".join(f'"{c}"' for c in key)
+            match = " and ".join(f'f."{c}" = t."{c}"' for c in key)
+            source = (f"select * from _hubscope_frame f where not exists (select 1 from {table} t where {match}) "
+                      f"qualify row_number() over (partition by {cols}) = 1")
+        conflict = " on conflict do nothing" if on_conflict and not keyless else ""
+        return con.execute(f"insert into {table} by name {source}{conflict}").fetchone()[0]
     finally:
         # After a failed insert the transaction is aborted and unregister would raise, hiding the
         # real error (e.g. a constraint violation); the connection is closed right after anyway.
