@@ -222,6 +222,11 @@ def test_the_chart_plots_evaluated_candidates_with_intervals_and_stars_the_gems(
     assert segment[:, 1] == pytest.approx([low, high])
     assert [t.get_text() for t in ax.texts] == ["rare", "m", "m"]  # the name after the owner
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["candidate", "hidden gem"]
+    # the look it was designed with: 540 x 360 pixels, small labels beside each point, a large star
+    assert (tuple(fig.get_size_inches()), fig.dpi) == ((6.0, 4.0), 90)
+    assert [(t.get_fontsize(), t.xyann, t.anncoords) for t in ax.texts] == [(6, (3, 3), "offset points")] * 3
+    assert ax.get_legend().get_texts()[0].get_fontsize() == 7
+    assert (plain.lines[0].get_alpha(), gems.lines[0].get_markersize()) == (0.7, 12)
 
 
 def test_the_chart_without_gems_has_only_candidates(monkeypatch):
