@@ -10,8 +10,10 @@ from assets.ingest import definitions as ingest
 from assets.label import definitions as label
 from assets.sync import definitions as sync
 from orchestration.dead_runs import dead_runs_sensor
+from orchestration.executors import executor_from_env
 from orchestration.jobs import JOBS
 from orchestration.policies import with_policies
+from orchestration.queues import with_queues
 from orchestration.resources import default_resources
 from orchestration.schedules import SCHEDULES
 from orchestration.sensors import SENSORS
@@ -21,16 +23,19 @@ from orchestration.snapshot import read_snapshot_sensor
 def build_definitions(resources: dict[str, dg.ConfigurableResource]) -> dg.Definitions:
     """The whole code location over the given resources (the demo and tests pass their own endpoints).
 
-    Owners, tags and automation conditions of every stage's assets are set in one place: policies.py.
+    Owners, tags and automation conditions of every stage's assets are set in one place: policies.py;
+    the Celery queue of every step in another: queues.py. The executor is Dagster's default unless
+    ``HUBSCOPE_CELERY_BROKER`` selects Celery workers (executors.py).
     """
-    return with_policies(dg.Definitions.merge(
+    return with_queues(with_policies(dg.Definitions.merge(
         ingest.defs,
         label.defs,
         sync.defs,
         gems.defs,
         dg.Definitions(resources=resources),
-        dg.Definitions(jobs=JOBS, schedules=SCHEDULES, sensors=[*SENSORS, read_snapshot_sensor, dead_runs_sensor]),
-    ))
+        dg.Definitions(jobs=JOBS, schedules=SCHEDULES, sensors=[*SENSORS, read_snapshot_sensor, dead_runs_sensor],
+                       executor=executor_from_env()),
+    )))
 
 
 defs = build_definitions(default_resources())
