@@ -107,19 +107,21 @@ def _attach(database: str, data_path: str | None, read_only: bool, extensions: s
         Path(data_path).mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(config={**dict(config), "extension_directory": str(folder),
                                  "autoinstall_known_extensions": False, "autoload_known_extensions": False})
+    failure = None
     try:
         con.execute("load ducklake; load postgres")
         options = ("read_only, " if read_only else "") + f"data_path {_quote(data_path)}"
-        try:
-            con.execute(f"attach {_quote(database)} as {LAKE_ALIAS} ({options})")
-        except duckdb.Error as exc:
-            raise WarehouseConfigError(
-                f"cannot attach the DuckLake warehouse {redact(database)} ({WAREHOUSE_ENV}) with data path {data_path} "
-                f"({DATA_PATH_ENV}): {redact(str(exc))}") from None
-    except BaseException:
-        con.close()
-        raise
-    return con
+        con.execute(f"attach {_quote(database)} as {LAKE_ALIAS} ({options})")
+    except duckdb.Error as exc:
+        failure = redact(str(exc))
+    if failure is None:
+        return con
+    con.close()
+    # raised outside the except block: the original error (its message holds the attach string, password
+    # included) must not travel along as __context__ into Dagster's error reports
+    raise WarehouseConfigError(
+        f"cannot attach the DuckLake warehouse {redact(database)} ({WAREHOUSE_ENV}) with data path {data_path} "
+        f"({DATA_PATH_ENV}): {failure}")
 
 
 _instances: dict[tuple, duckdb.DuckDBPyConnection] = {}

@@ -7,10 +7,13 @@ rename. A reader with the old copy open keeps reading it (the rename does not to
 the next ``duckdb`` started sees the new one. Each partition is written in one transaction, so a
 copy holds whole partitions only.
 
-The copy is written in DuckDB's v1.4 storage format, so both this project's duckdb 2.0 and the
-``duckdb`` command-line shell from the ``duckdb-cli`` package (1.5) open it::
+The library and the ``duckdb`` command-line shell (the ``duckdb-cli`` package) are the same DuckDB
+release (1.4.4), so the copy is a plain DuckDB file in the library's default format::
 
     .venv/bin/duckdb -readonly data/hubscope-read.duckdb -c "select * from families"
+
+A DuckLake warehouse needs none of this: readers never block its writers, and analysts attach it
+read-only at its latest snapshot or an earlier one (docs/ducklake.md); the sensor skips there.
 
 From Python, :func:`open_snapshot`: a plain ``duckdb.connect(path)`` in a process that still has
 the old copy open returns that old copy (DuckDB shares one open database per path and process).
@@ -30,10 +33,10 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from orchestration.lake import is_lake
 from orchestration.warehouse import Warehouse
 
-SNAPSHOT_STORAGE_VERSION = "v1.4.0"
-"""Readable by duckdb >= 1.4 clients (the duckdb-cli shell included), written by duckdb 2.0."""
+LAKE_READERS = "readers never block its writers; analysts attach it read-only (docs/ducklake.md)"
 
 LOCK_WAIT_S = 45.0
 """How long a refresh waits for a writer to release the live file before giving up (next run retries)."""
@@ -115,8 +118,13 @@ def refresh_snapshot(database: str | os.PathLike[str], target: Path | None = Non
 
     The live file is held (read-only) only while copying; the copy is built in a temporary file
     beside the target and renamed over it, so a reader never sees a half-built snapshot. A
-    ``main.snapshot_info`` table records when and from where the copy was made.
+    ``main.snapshot_info`` table records when and from where the copy was made. A lake has no file to
+    copy: that is a ``ValueError`` saying how analysts read it instead.
     """
+    if isinstance(database, dg.EnvVar):  # the resource's value read outside a run (the CLI)
+        database = database.get_value()
+    if is_lake(str(database)):
+        raise ValueError(f"no snapshot file is needed on a DuckLake: {LAKE_READERS}")
     live = Path(database)
     if not live.exists():
         raise FileNotFoundError(f"warehouse {live} does not exist yet: materialize something first")
@@ -129,7 +137,7 @@ def refresh_snapshot(database: str | os.PathLike[str], target: Path | None = Non
     con = duckdb.connect()
     try:
         _attach_live(con, live, wait_s)
-        con.execute(f"attach {_quote(tmp)} as snap (storage_version '{SNAPSHOT_STORAGE_VERSION}')")
+        con.execute(f"attach {_quote(tmp)} as snap")
         con.execute("copy from database live to snap")
         con.execute("detach live")  # release the live file before anything else
         (tables,) = con.execute("select count(*) from duckdb_tables() where database_name = 'snap'").fetchone()
@@ -153,11 +161,13 @@ def refresh_snapshot(database: str | os.PathLike[str], target: Path | None = Non
     name="hubscope_read_snapshot",
     default_status=dg.DefaultSensorStatus.RUNNING,
     minimum_interval_seconds=15,
-    description="After each successful run, copies the warehouse to the analysts' read-only file "
+    description="After each successful run, copies the warehouse file to the analysts' read-only file "
     "(data/hubscope-read.duckdb by default) and swaps it in atomically: `duckdb -readonly` on that "
-    "file never blocks a run and never sees a half-written partition.",
+    "file never blocks a run and never sees a half-written partition. Does nothing on a DuckLake.",
 )
 def read_snapshot_sensor(context: dg.RunStatusSensorContext, warehouse: Warehouse) -> dg.SkipReason:
+    if warehouse.is_lake:
+        return dg.SkipReason(f"snapshot not needed on a DuckLake: {LAKE_READERS}")
     try:
         info = refresh_snapshot(warehouse.database)
     except (FileNotFoundError, duckdb.IOException) as exc:

@@ -217,14 +217,21 @@ class Warehouse(DuckDBResource):
                                    dict(self.connection_config))
             else:
                 con = _open_file(database, read_only, dict(self.connection_config))
+            leaked: duckdb.Error | None = None
             try:
                 # timestamptz columns come back in UTC, as the schema declares, whatever the process's TZ
                 con.execute("set TimeZone = 'UTC'")
                 if not read_only:
                     self._ensure_schema(con, database)
                 yield con
+            except duckdb.Error as exc:
+                if lake.redact(str(exc)) == str(exc):
+                    raise
+                leaked = type(exc)(lake.redact(str(exc)))  # e.g. the postgres extension quoting the attach string
             finally:
                 con.close()
+            if leaked is not None:
+                raise leaked  # outside the except block: the original does not ride along as __context__
 
     def _ensure_schema(self, con: duckdb.DuckDBPyConnection, database: str) -> None:
         with _applied_lock:

@@ -1,9 +1,14 @@
-"""Throwaway servers for tests: a PostgreSQL from Debian's packages, started in seconds, gone afterwards.
+"""Throwaway servers for tests: a PostgreSQL from Debian's packages, started in seconds, gone afterwards,
+and DuckLake warehouses whose catalog lives on it.
 
 Used by the Dagster-on-PostgreSQL test (instance storage), the DuckLake warehouse tests (the lake's
 catalog) and anything else that needs a real server without network access. The server listens on
 127.0.0.1 at a free port with ``trust`` authentication, ``fsync=off`` (nothing it holds outlives the
 test) and a private socket folder; as root it runs as ``nobody`` (PostgreSQL refuses root).
+
+Fixtures (import them into a test module: ``from tests.services import lake, postgres``): ``postgres``
+(one server per session), ``lake`` (an empty lake Warehouse per test); :func:`lake_env` gives the
+environment variables that configure the same lake in a subprocess.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,6 +28,7 @@ from pathlib import Path
 import psycopg2
 import pytest
 
+from orchestration.warehouse import Warehouse
 from tests.ops.conftest import require_tool
 
 
@@ -112,3 +119,20 @@ def postgres() -> Iterator[Postgres]:
     """One PostgreSQL server for the test session; each user creates its own database on it."""
     with postgres_server() as server:
         yield server
+
+
+def lake_warehouse(server: Postgres, data_path: Path, name: str | None = None) -> Warehouse:
+    """A Warehouse on a new, empty DuckLake: its catalog a fresh database on ``server``, its files under ``data_path``."""
+    name = name or f"lake_{uuid.uuid4().hex[:12]}"
+    return Warehouse(database=f"ducklake:postgres:{server.create_database(name)}", data_path=str(data_path))
+
+
+def lake_env(warehouse: Warehouse) -> dict[str, str]:
+    """The environment that configures ``warehouse`` (a lake) in another process: what a deployment sets."""
+    return {"HUBSCOPE_WAREHOUSE": warehouse.target, "HUBSCOPE_LAKE_DATA_PATH": str(warehouse.data_path)}
+
+
+@pytest.fixture
+def lake(postgres: Postgres, tmp_path: Path) -> Warehouse:
+    """An empty DuckLake warehouse (catalog on the session's PostgreSQL, Parquet files in the test's folder)."""
+    return lake_warehouse(postgres, tmp_path / "lake")
