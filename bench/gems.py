@@ -11,9 +11,11 @@ Sections (``--sections``, default all):
     P(exact best) with 95% Wilson intervals, mean rank and mean accuracy gap to the best with 95%
     intervals, and the budget spent. Then the default against each rival *paired* on the same
     seeds: the mean difference with its 95% interval; a rival is significantly better where the
-    interval excludes 0 in its favour. Two ceilings: a genie told the true top 10 (shared halving
-    over them with the whole budget) and, where the top 1% is one model, the final-pair limit (how
-    often the best beats the runner-up on as many shared questions as the default's last round had).
+    interval excludes 0 in its favour. Ceilings (:data:`REFERENCES`): genies told the true top 10 or
+    top 100 (shared halving over them with the whole budget), the oracle order (the default asking the
+    questions most informative at the top of the pool first, from the simulator's true item
+    parameters) and, where the top 1% is one model, the final-pair limit (how often the best beats
+    the runner-up on as many shared questions as the default's last round had).
 ``replay``
     The study's Table 2: whole digitised trees (246 to 641 candidates) at N = 10 and 50 queries per
     model, mean rank and accuracy of the pick beside the paper's (``bench/reference/``).
@@ -38,8 +40,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from scipy.special import expit  # noqa: E402
+
 from assets.gems.search import (  # noqa: E402
-    halving, paper_schedule, search, shared_halving,
+    halving, paper_schedule, search, search_in_order, shared_halving,
 )
 from assets.gems.simulate import AGREEMENT_LEVELS, FLOORS, GEM_SKEWED, agreement, load_atlas, simulated_pool  # noqa: E402
 from assets.gems.stats import wilson_interval  # noqa: E402
@@ -56,6 +60,9 @@ STRATEGIES = {
     "halving": halving,
 }
 GENIE = "genie_top10"
+ORACLE_ORDER = "oracle_order"
+REFERENCES = (GENIE, "genie_top100", ORACLE_ORDER)
+"""Ceilings, not strategies: each is told something no search can know (see :func:`reference`)."""
 
 
 @dataclass(frozen=True)
@@ -83,11 +90,31 @@ def pool_for(scenario: Scenario, size: int, seed: int):
                           structure=scenario.structure)
 
 
-def genie(acc: np.ndarray, queries: np.ndarray, oracle, budget: int, seed: int):
-    """A ceiling, not a strategy: told the pool's true top 10 for free, shared halving over them spends
-    the whole budget. Where even this falls short, the last steps (separating near-ties at the top)
-    cannot be done at that budget, whatever the screening before them."""
-    return shared_halving(np.argsort(-acc)[:10].tolist(), queries, oracle, budget, seed=seed)
+def genie(acc: np.ndarray, queries: np.ndarray, oracle, budget: int, seed: int, top: int = 10):
+    """A ceiling, not a strategy: told the pool's true top ``top`` for free, shared halving over them spends
+    the whole budget. Where even the top 10 falls short, the last steps (separating near-ties at the top)
+    cannot be done at that budget, whatever the screening before them; the top 100 says how much of the
+    screening's task is left once 90% of the pool is ruled out for free."""
+    return shared_halving(np.argsort(-acc)[:top].tolist(), queries, oracle, budget, seed=seed)
+
+
+def informative_first(pool) -> np.ndarray:
+    """The task's questions, most informative at the top of the pool first: Fisher information
+    ``a^2 p (1 - p)`` of each question's true 2PL parameters at the ability of the pool's 99th
+    percentile (skill blocks ignored). No search can know this before the questions are answered."""
+    items = pool.items
+    p = expit(items.discrimination * (np.quantile(items.ability, 0.99) - items.difficulty))
+    return np.argsort(-(items.discrimination ** 2 * p * (1 - p)), kind="stable")
+
+
+def reference(name: str, pool, budget: int, seed: int):
+    """One ceiling on one pool: the genies (told the true top 10 or 100) or the oracle order (the
+    default search, asking the questions in :func:`informative_first` order: the best any choice of
+    questions, adaptive or tinyBenchmarks-style, could do for it)."""
+    queries = np.arange(pool.n_queries)
+    if name == ORACLE_ORDER:
+        return search_in_order(list(range(pool.size)), informative_first(pool), pool.oracle, budget, seed=seed)
+    return genie(pool.task_accuracy, queries, pool.oracle, budget, seed, top=int(name.removeprefix("genie_top")))
 
 
 def pair_ceiling(pool, depth: int, rng: np.random.Generator, draws: int = 20) -> float:
@@ -121,7 +148,7 @@ def mean_ci(x: np.ndarray) -> tuple[float, float]:
 
 def run_cell(scenario: Scenario, size: int, seeds: range) -> dict:
     """Every strategy and the genie on the same pools (one per seed), each searched with that seed."""
-    rows: dict[str, list] = {name: [] for name in (*STRATEGIES, GENIE)}
+    rows: dict[str, list] = {name: [] for name in (*STRATEGIES, *REFERENCES)}
     ceilings = []
     for seed in seeds:
         pool = pool_for(scenario, size, seed)
@@ -133,7 +160,8 @@ def run_cell(scenario: Scenario, size: int, seeds: range) -> dict:
             rows[name].append(trial(result, pool))
             if name == DEFAULT and len(pool.top(0.01)) == 1:
                 ceilings.append(pair_ceiling(pool, result.rounds[-1].queries_per_survivor, np.random.default_rng(seed)))
-        rows[GENIE].append(trial(genie(pool.task_accuracy, queries, pool.oracle, budget, seed), pool))
+        for name in REFERENCES:
+            rows[name].append(trial(reference(name, pool, budget, seed), pool))
     return {"rows": {k: np.array(v) for k, v in rows.items()}, "ceiling": float(np.mean(ceilings)) if ceilings else None}
 
 
@@ -191,8 +219,8 @@ def target(scenario: Scenario, size: int, cell: dict) -> str | None:
         return None
     goal = 0.95 if scenario.agreement >= 0.87 and scenario.structure == "plain" else 0.90
     p = cell["rows"][DEFAULT][:, 0].mean()
-    g = cell["rows"][GENIE][:, 0].mean()
-    return f"{scenario.name} K=1000: default {p:.1%} against a target of {goal:.0%}: {'met' if p >= goal else 'NOT met'} (genie {g:.1%})"
+    refs = ", ".join(f"{name} {cell['rows'][name][:, 0].mean():.1%}" for name in REFERENCES)
+    return f"{scenario.name} K=1000: default {p:.1%} against a target of {goal:.0%}: {'met' if p >= goal else 'NOT met'} ({refs})"
 
 
 def cells(names: list[str], sizes: list[int], seeds: range) -> None:
@@ -227,8 +255,9 @@ def replay(seeds: range, agreement_level: float, per_model: list[int]) -> None:
 
     paper = pl.read_csv(PAPER_TABLE2, null_values="-")
     print(f"\n## The study's Table 2 replayed (whole trees, {len(seeds)} seeds, agreement {agreement_level:.0%}; the paper: 100 repetitions)")
-    print("| tree | N | " + " | ".join(f"{name}" for name in STRATEGIES) + " | paper: Ours | paper: Sequential Halving |")
-    print("| --- | --- | " + " | ".join("---" for _ in STRATEGIES) + " | --- | --- |")
+    columns = (*STRATEGIES, *REFERENCES)
+    print("| tree | N | " + " | ".join(columns) + " | paper: Ours | paper: Sequential Halving |")
+    print("| --- | --- | " + " | ".join("---" for _ in columns) + " | --- | --- |")
     for tree, column in PAPER_TREES.items():
         size = load_atlas(tree).height
         ranks: dict[tuple[int, str], list[float]] = {}
@@ -236,14 +265,15 @@ def replay(seeds: range, agreement_level: float, per_model: list[int]) -> None:
             pool = simulated_pool(tree, size, N_QUERIES, seed, discrimination=AGREEMENT_LEVELS[agreement_level])
             acc = pool.task_accuracy
             for n in per_model:
-                for name, run in STRATEGIES.items():
-                    pick = run(list(range(size)), np.arange(N_QUERIES), pool.oracle, n * size, seed=seed).pick
-                    ranks.setdefault((n, name), []).append(float((acc > acc[pick]).sum() + 1))
+                for name in columns:
+                    result = (STRATEGIES[name](list(range(size)), np.arange(N_QUERIES), pool.oracle, n * size, seed=seed)
+                              if name in STRATEGIES else reference(name, pool, n * size, seed))
+                    ranks.setdefault((n, name), []).append(float((acc > acc[result.pick]).sum() + 1))
         for n in per_model:
             published = paper.filter(pl.col("queries_per_model") == n)
             ours = published.filter(pl.col("method") == "Ours")[f"{column}_rank"][0]
             sh = published.filter(pl.col("method") == "Sequential Halving")[f"{column}_rank"][0]
-            cellsx = [f"{np.mean(ranks[(n, name)]):.1f} ± {mean_ci(np.array(ranks[(n, name)]))[1]:.1f}" for name in STRATEGIES]
+            cellsx = [f"{np.mean(ranks[(n, name)]):.1f} ± {mean_ci(np.array(ranks[(n, name)]))[1]:.1f}" for name in columns]
             print(f"| {tree} ({size}) | {n} | " + " | ".join(cellsx) + f" | {ours} | {sh} |", flush=True)
 
 

@@ -159,12 +159,12 @@ def survivor_schedule(n: int, first_keep: int | None = None, keep_fraction: floa
 class _Answers:
     """Outcomes gathered so far, with each candidate's query order (shared or private)."""
 
-    def __init__(self, queries: np.ndarray, oracle: Oracle, shared: bool, rng: np.random.Generator) -> None:
+    def __init__(self, queries: np.ndarray, oracle: Oracle, shared: bool, rng: np.random.Generator, shuffle: bool = True) -> None:
         self.queries = queries
         self.oracle = oracle
         self.shared = shared
         self.rng = rng
-        self.common = rng.permutation(len(queries))
+        self.common = rng.permutation(len(queries)) if shuffle else np.arange(len(queries))
         self.orders: dict[Hashable, np.ndarray] = {}
         self.rows: dict[Hashable, np.ndarray] = {}  # answers in the candidate's order, a prefix of it
 
@@ -307,6 +307,7 @@ def _round_step(plan: list[int], remaining: int, room: int, floor: int = 0) -> i
 def _halving(
     candidates: Sequence[Hashable], queries: Sequence[Hashable], oracle: Oracle, budget: int, *, seed: int,
     strategy: str, shared: bool, first_keep: int | None, keep_fraction: float, first_share: float | None, cut: Cut,
+    shuffle: bool = True,
 ) -> SearchResult:
     """The elimination loop every halving strategy shares.
 
@@ -321,7 +322,7 @@ def _halving(
     if first_share is not None and not 0 < first_share < 1:
         raise ValueError(f"first_share must be in (0, 1), got {first_share}")
     rng = np.random.default_rng(seed)
-    answers = _Answers(np.asarray(queries), oracle, shared, rng)
+    answers = _Answers(np.asarray(queries), oracle, shared, rng, shuffle)
     result = SearchResult(strategy, None, budget, 0, seed=seed)
     survivors = list(candidates)
     n_queries = len(queries)
@@ -361,8 +362,27 @@ def search(candidates: Sequence[Hashable], queries: Sequence[Hashable], oracle: 
     answers and is never exceeded; ``seed`` fixes the query order and tie-breaks (the result
     carries it). Returns a :class:`SearchResult` (``pick``, ``spent``, ``rounds``, ``failures``).
     """
-    return _halving(candidates, queries, oracle, budget, seed=seed, strategy="adaptive", shared=True, first_keep=None,
-                    keep_fraction=0.5, first_share=None, cut=_adaptive_cut(CUT_ALPHA))
+    return _adaptive(candidates, queries, oracle, budget, seed, "adaptive", shuffle=True)
+
+
+def search_in_order(candidates: Sequence[Hashable], queries: Sequence[Hashable], oracle: Oracle, budget: int, *, seed: int) -> SearchResult:
+    """The default search asking the shared questions in the order given instead of a random one.
+
+    For references only (bench/gems.py's oracle order, told which questions are most informative at
+    the top of the pool), never for a run: a question nobody has answered yet says nothing about
+    itself, so a real search cannot order unseen questions better than at random, and a fixed order
+    would screen every run on the same first questions.
+    """
+    return _adaptive(candidates, queries, oracle, budget, seed, "adaptive_in_order", shuffle=False)
+
+
+def _adaptive(
+    candidates: Sequence[Hashable], queries: Sequence[Hashable], oracle: Oracle, budget: int, seed: int, strategy: str, *,
+    shuffle: bool,
+) -> SearchResult:
+    """The default's halving, one body for :func:`search` and :func:`search_in_order`, so the two differ in the order only."""
+    return _halving(candidates, queries, oracle, budget, seed=seed, strategy=strategy, shared=True, first_keep=None,
+                    keep_fraction=0.5, first_share=None, cut=_adaptive_cut(CUT_ALPHA), shuffle=shuffle)
 
 
 def paper_schedule(

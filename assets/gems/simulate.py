@@ -55,6 +55,7 @@ class SimulatedPool:
     accuracy: np.ndarray  # expected accuracy per candidate, shape (K,)
     downloads: np.ndarray  # shape (K,)
     outcomes: np.ndarray  # bool, shape (K, Q): the answers exhaustive evaluation would see
+    items: ItemParameters | None = None  # the true item parameters: for reference strategies only, never a search
 
     @property
     def size(self) -> int:
@@ -132,11 +133,31 @@ CLUSTER_SWAPS = 0.01
 to reach its own accuracy): members agree on ~98% of questions."""
 
 
+@dataclass(frozen=True)
+class ItemParameters:
+    """The 2PL parameters the answers were drawn from: per question a difficulty and a discrimination,
+    per candidate an ability. A search never sees them; the bench's oracle reference does (it bounds
+    what a search that estimates them from answers, as tinyBenchmarks does, could gain)."""
+
+    difficulty: np.ndarray  # (Q,)
+    discrimination: np.ndarray  # (Q,)
+    ability: np.ndarray  # (K,), before skill blocks
+
+
 def item_response_outcomes(
     accuracy: np.ndarray, n_queries: int, rng: np.random.Generator, difficulty_sd: float = 2.5,
     discrimination: float = DISCRIMINATION, structure: str = "plain",
 ) -> np.ndarray:
-    """Sample a (K, Q) correctness matrix from a 2PL model whose row sums are exact.
+    """Sample a (K, Q) correctness matrix from a 2PL model whose row sums are exact (see
+    :func:`item_response_draw`, which also returns the item parameters)."""
+    return item_response_draw(accuracy, n_queries, rng, difficulty_sd, discrimination, structure)[0]
+
+
+def item_response_draw(
+    accuracy: np.ndarray, n_queries: int, rng: np.random.Generator, difficulty_sd: float = 2.5,
+    discrimination: float = DISCRIMINATION, structure: str = "plain",
+) -> tuple[np.ndarray, ItemParameters]:
+    """Sample a (K, Q) correctness matrix from a 2PL model whose row sums are exact, with its parameters.
 
     Candidate ``i`` gets exactly ``round(accuracy_i * Q)`` right answers, chosen without replacement
     with weights ``exp(a_j * (theta_i - b_j))`` (Gumbel top-k): each model's accuracy over the task is
@@ -161,7 +182,7 @@ def item_response_outcomes(
     outcomes = (keys >= kth) & (k[:, None] > 0)  # the k largest keys of each row (ties have probability 0)
     if structure == "clusters":
         outcomes = _near_duplicates(outcomes, rng)
-    return outcomes
+    return outcomes, ItemParameters(b, a, theta)
 
 
 def _near_duplicates(outcomes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -265,5 +286,5 @@ def simulated_pool(
         acc, downloads = gem_skewed_accuracies(size, rng, gem_params or GemSkew())
     else:
         acc, downloads = target_accuracies(load_atlas(tree), size, rng)
-    return SimulatedPool(tree, acc, downloads, item_response_outcomes(acc, n_queries, rng, discrimination=discrimination,
-                                                                  structure=structure))
+    outcomes, items = item_response_draw(acc, n_queries, rng, discrimination=discrimination, structure=structure)
+    return SimulatedPool(tree, acc, downloads, outcomes, items)
