@@ -15,7 +15,15 @@ import dagster as dg
 import polars as pl
 import pytest
 
-from orchestration.warehouse import ROOT, Warehouse, WarehouseLocked, WriterLock, is_local_file, table_preview
+from orchestration.warehouse import (
+    ROOT,
+    Warehouse,
+    WarehouseConfigError,
+    WarehouseLocked,
+    WriterLock,
+    is_local_file,
+    table_preview,
+)
 
 
 def test_a_warehouse_file_deleted_and_made_anew_in_the_same_process_gets_its_schema(tmp_path: Path) -> None:
@@ -121,3 +129,43 @@ def test_table_preview_is_a_table_with_whole_cells() -> None:
         {"repo": long_repo, "commits": 170, "accuracy": 0.25, "ok": True, "at": "2024-01-02 03:04:05+00:00"}]
     huge = table_preview(pl.DataFrame({"message": ["x" * 280_000]}))
     assert len(huge.records[0].data["message"]) == 300 and huge.records[0].data["message"].endswith("…")
+
+
+def _as_storage_version(path: Path, version: int) -> None:
+    """Rewrite a DuckDB file's header to claim storage ``version`` (duckdb 2.0 writes 69), keeping its checksum valid.
+
+    The main header is a checksum (8 bytes) then the block: magic ``DUCK`` and the version as a little-endian
+    uint64 at byte 12. DuckDB's checksum XORs ``word * 0xbf58476d1ce4e5b9`` over the block's 8-byte words, so
+    the two words holding the version are swapped out of it and back in.
+    """
+    data = bytearray(path.read_bytes())
+
+    def word(at: int) -> int:
+        return int.from_bytes(data[at:at + 8], "little")
+
+    def mix(value: int) -> int:
+        return (value * 0xBF58476D1CE4E5B9) % 2**64
+
+    checksum = word(0) ^ mix(word(8)) ^ mix(word(16))
+    data[12:20] = version.to_bytes(8, "little")
+    data[0:8] = (checksum ^ mix(word(8)) ^ mix(word(16))).to_bytes(8, "little")
+    path.write_bytes(data)
+
+
+def test_a_file_from_a_newer_duckdb_fails_naming_it_and_what_to_do(tmp_path: Path) -> None:
+    path = tmp_path / "from-duckdb-2.duckdb"
+    Warehouse(database=str(path)).query("select 1")
+    _as_storage_version(path, 69)
+    with pytest.raises(WarehouseConfigError) as error:
+        Warehouse(database=str(path)).query("select 1", read_only=True)
+    message = str(error.value)
+    assert str(path) in message and "storage version 69" in message
+    assert "materialize again" in message and "storage_version 'v1.4.0'" in message
+
+
+def test_the_duckdb_shell_reads_the_file_the_library_writes(warehouse: Warehouse) -> None:
+    warehouse.append("core.variants", pl.DataFrame({"family_key": ["f", "f"], "repo_id": ["a/x", "a/y"]}))
+    shell = Path(sys.executable).with_name("duckdb")
+    out = subprocess.run([str(shell), "-readonly", "-csv", warehouse.database, "-c", "select count(*) as n from variants"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and out.stdout.split() == ["n", "2"], out.stderr

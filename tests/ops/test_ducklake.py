@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,8 @@ import dagster as dg
 import duckdb
 import polars as pl
 import pytest
+import yaml
+from dagster._core.instance.config import dagster_instance_config
 
 from assets.label.assets import label_agreement
 from orchestration.constraints import constraint_checks, with_constraint_checks
@@ -289,3 +292,17 @@ def test_an_unreachable_catalog_is_named_without_its_password(tmp_path: Path):
     message = str(error.value) + "".join(map(str, [error.value.__cause__, error.value.__context__]))
     assert "HUBSCOPE_WAREHOUSE" in message and "password=***" in message
     assert secret not in message and secret not in wh.display_name
+
+
+def test_the_lake_instance_config_lifts_the_duckdb_pool_and_differs_only_in_its_limits(tmp_path: Path,
+                                                                                        monkeypatch: pytest.MonkeyPatch):
+    lake_config = yaml.safe_load((ROOT / "dagster-ducklake.yaml").read_text())
+    team_config = yaml.safe_load((ROOT / "dagster-postgres.yaml").read_text())
+    assert {k: v for k, v in lake_config.items() if k != "concurrency"} == {
+        k: v for k, v in team_config.items() if k != "concurrency"}
+    monkeypatch.setenv("DAGSTER_PG_URL", "postgresql+psycopg2://u:unused@127.0.0.1:1/dagster")
+    shutil.copyfile(ROOT / "dagster-ducklake.yaml", tmp_path / "dagster.yaml")
+    config, _ = dagster_instance_config(str(tmp_path))  # Dagster's own validation of the file
+    assert config["concurrency"]["pools"]["default_limit"] > 1, "family partitions write to the lake concurrently"
+    limits = {(t["key"], t["value"]): t["limit"] for t in config["concurrency"]["runs"]["tag_concurrency_limits"]}
+    assert limits[("hubscope/gpu", "true")] == 1 and limits[("hubscope/warehouse", "write")] > 2
