@@ -46,6 +46,9 @@ DATA_PATH_ENV = "HUBSCOPE_LAKE_DATA_PATH"
 EXTENSIONS_ENV = "HUBSCOPE_DUCKDB_EXTENSIONS"
 EXTENSION_PACKAGES = {"ducklake": "duckdb-ext-ducklake", "postgres_scanner": "duckdb-ext-postgres"}
 """The extensions a lake needs, by file name, and the wheel that installs each (the ``team`` extra)."""
+REMOTE_EXTENSION_PACKAGES = {"httpfs": "duckdb-ext-httpfs"}
+"""Also needed when the data path is object storage (``s3://``, ``gs://``, ``https://``...): not in the
+``team`` extra, since only a production deployment has object storage."""
 
 CONFLICT_RETRIES = 8
 """Re-runs of a transaction after a commit conflict: with the backoff below, about 15 s in all."""
@@ -69,9 +72,10 @@ def redact(text: str) -> str:
     return _SECRET.sub(lambda m: f"{m[1]}***" if m[1] else f"{m[3]}***{m[5]}", text)
 
 
-def extension_directory(configured: str | None = None) -> Path:
-    """Where DuckDB loads the lake's extensions from: ``configured`` (``HUBSCOPE_DUCKDB_EXTENSIONS``),
-    else the folder the ``duckdb-ext-*`` wheels install into. Raises naming what is missing."""
+def extension_directory(configured: str | None = None, packages: dict[str, str] = EXTENSION_PACKAGES) -> Path:
+    """Where DuckDB loads the lake's extensions (``packages``: file name -> wheel) from: ``configured``
+    (``HUBSCOPE_DUCKDB_EXTENSIONS``), else the folder the ``duckdb-ext-*`` wheels install into.
+    Raises naming what is missing."""
     platform = duckdb.execute("pragma platform").fetchone()[0]
     version = f"v{duckdb.__version__}"
     if configured:
@@ -81,14 +85,16 @@ def extension_directory(configured: str | None = None) -> Path:
             folder = Path(importlib.metadata.distribution("duckdb-ext-ducklake").locate_file("duckdb_ext/extensions"))
         except importlib.metadata.PackageNotFoundError:
             folder = None
-    missing = [pkg for name, pkg in EXTENSION_PACKAGES.items()
+    missing = [pkg for name, pkg in packages.items()
                if folder is None or not (folder / version / platform / f"{name}.duckdb_extension").is_file()]
     if missing:
         where = f"{EXTENSIONS_ENV}={configured}" if configured else "the installed packages"
+        install = " ".join(f"'{package}=={duckdb.__version__}.*'" for package in missing)
         raise WarehouseConfigError(
             f"the DuckLake warehouse needs the DuckDB extensions of {', '.join(missing)} for duckdb {duckdb.__version__} "
-            f"({platform}), not found in {where}: pip install 'hubscope[team]' (or those packages at duckdb's version), "
-            f"or point {EXTENSIONS_ENV} at a folder holding {version}/{platform}/<name>.duckdb_extension")
+            f"({platform}), not found in {where}: pip install {install} "
+            f"(the first two come with 'hubscope[team]'), or point {EXTENSIONS_ENV} at a folder holding "
+            f"{version}/{platform}/<name>.duckdb_extension")
     return folder
 
 
@@ -102,14 +108,17 @@ def _attach(database: str, data_path: str | None, read_only: bool, extensions: s
         raise WarehouseConfigError(
             f"{DATA_PATH_ENV} is not set: the DuckLake warehouse {redact(database)} needs the folder or object-store "
             "prefix where its Parquet files live (the same for every process)")
-    folder = extension_directory(extensions)
-    if not read_only and "://" not in data_path:
+    remote = "://" in data_path
+    packages = {**EXTENSION_PACKAGES, **(REMOTE_EXTENSION_PACKAGES if remote else {})}
+    folder = extension_directory(extensions, packages)
+    if not read_only and not remote:
         Path(data_path).mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(config={**dict(config), "extension_directory": str(folder),
                                  "autoinstall_known_extensions": False, "autoload_known_extensions": False})
     failure = None
     try:
-        con.execute("load ducklake; load postgres")
+        for name in packages:  # credentials for object storage: a persistent DuckDB secret (docs/ducklake.md)
+            con.execute(f"load {name}")
         options = ("read_only, " if read_only else "") + f"data_path {_quote(data_path)}"
         con.execute(f"attach {_quote(database)} as {LAKE_ALIAS} ({options})")
     except duckdb.Error as exc:

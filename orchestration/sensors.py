@@ -9,6 +9,7 @@ per day, deduplicated by run key); the new families it finds are picked up by th
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,6 +19,7 @@ import duckdb
 
 from assets.ingest.assets import FAMILIES_KEY
 from orchestration.jobs import discovery_job, ingest_job
+from orchestration.lake import DATA_PATH_ENV, EXTENSIONS_ENV, is_lake
 from orchestration.partitions import FAMILIES
 from orchestration.warehouse import Warehouse, is_local_file
 
@@ -29,7 +31,16 @@ class WarehouseBusy(RuntimeError):
 
 
 def read_family_keys(database: str) -> list[str]:
-    """The keys in ``core.families``; empty when the warehouse or table does not exist yet."""
+    """The keys in ``core.families``; empty when the warehouse or table does not exist yet.
+
+    A DuckLake (``ducklake:postgres:...``) is read through the Warehouse, with its data path from the
+    environment: a lake never blocks this read.
+    """
+    if isinstance(database, dg.EnvVar):  # the resource's value read outside a run (the CLI)
+        database = database.get_value()
+    if is_lake(database):
+        lake = Warehouse(database=database, data_path=os.environ.get(DATA_PATH_ENV), extension_directory=os.environ.get(EXTENSIONS_ENV))
+        return lake.query("select family_key from core.families order by 1", read_only=True)["family_key"].to_list()
     if is_local_file(database) and not Path(database).exists():
         return []
     try:

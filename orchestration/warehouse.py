@@ -1,20 +1,24 @@
-"""The DuckDB warehouse: schema from ``sql/``, transactional partition writes, short-lived connections.
+"""The warehouse: schema from ``sql/``, transactional partition writes, short-lived connections.
 
-Why not Dagster's DuckDB IO managers: under duckdb 2.0 their reads fail, their writes are
-DELETE-then-INSERT without a transaction, and the table shape is inferred from the first frame
-(see docs/architecture.md). hubscope owns its DDL in ``sql/ddl`` and every asset writes through
-:meth:`Warehouse.replace` / :meth:`Warehouse.append`, each one transaction, so a crash mid-write
-leaves the previous rows in place.
+Why not Dagster's DuckDB IO managers: their writes are DELETE-then-INSERT without a transaction and
+the table shape is inferred from the first frame (see docs/architecture.md). hubscope owns its DDL in
+``sql/ddl`` and every asset writes through :meth:`Warehouse.replace` / :meth:`Warehouse.append`,
+each one transaction, so a crash mid-write leaves the previous rows in place.
 
-Connections are opened per read or write and closed at once: nothing holds the file lock while it
-waits on the network, an LLM or a GPU.
+Two backends behind the same methods, chosen by ``Warehouse.database`` alone: a DuckDB file (the
+default) or a DuckLake (``ducklake:postgres:...``; ``orchestration/lake.py``, docs/ducklake.md).
 
-Writers queue on an inter-process lock file beside the warehouse (:class:`WriterLock`), held only
-while a read-write connection is open. DuckDB itself lets one process write and makes the others
-fail after a retry window; the lock turns that into a fair wait of one transaction's length, so the
-steps that spend minutes on remote work (git, the Hub, an LLM, a GPU) need no Dagster pool slot:
-their writes are serialised here, and a slow remote delays nobody else's write. The lock is an
-``flock``: the kernel drops it when its process dies, even by ``kill -9``.
+On a file, connections are opened per read or write and closed at once: nothing holds the file lock
+while it waits on the network, an LLM or a GPU. Writers queue on an inter-process lock file beside
+the warehouse (:class:`WriterLock`), held only while a read-write connection is open. DuckDB itself
+lets one process write and makes the others fail after a retry window; the lock turns that into a
+fair wait of one transaction's length, so the steps that spend minutes on remote work (git, the Hub,
+an LLM, a GPU) need no Dagster pool slot: their writes are serialised here, and a slow remote delays
+nobody else's write. The lock is an ``flock``: the kernel drops it when its process dies, even by
+``kill -9``.
+
+On a lake, writers in different processes commit concurrently; a commit that conflicts with another
+(DuckLake's optimistic concurrency) re-runs its whole transaction (:meth:`Warehouse.run_transaction`).
 """
 
 from __future__ import annotations

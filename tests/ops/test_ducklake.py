@@ -23,6 +23,7 @@ from orchestration.constraints import constraint_checks, with_constraint_checks
 from orchestration.lake import WarehouseConfigError
 from orchestration.partitions import FAMILIES
 from orchestration.resources import LLMResource, warehouse_from_env
+from orchestration.sensors import read_family_keys
 from orchestration.snapshot import read_snapshot_sensor
 from orchestration.warehouse import ROOT, Warehouse
 from tests.services import Postgres, lake, lake_env, lake_warehouse, postgres  # noqa: F401  (fixtures)
@@ -254,6 +255,14 @@ def test_the_duckdb_shell_reads_the_lake_read_only_and_travels_back(lake: Wareho
     assert refused.returncode != 0 and "read-only" in refused.stderr.lower()
 
 
+def test_the_discovery_sensor_and_the_cli_read_family_keys_from_the_lake(lake: Warehouse, monkeypatch: pytest.MonkeyPatch):
+    lake.replace("core.families", {}, families(["b", "a"]))
+    for name, value in lake_env(lake).items():
+        monkeypatch.setenv(name, value)
+    assert read_family_keys(lake.target) == ["a", "b"]  # the sensor: its resource resolved
+    assert read_family_keys(warehouse_from_env().database) == ["a", "b"]  # the CLI: the EnvVar-bound value
+
+
 def test_the_snapshot_sensor_does_nothing_on_a_lake(lake: Warehouse, instance: dg.DagsterInstance, tmp_path: Path):
     @dg.asset
     def tiny() -> None: ...
@@ -278,6 +287,12 @@ def test_a_lake_without_a_data_path_names_the_setting(postgres: Postgres, monkey
 def test_missing_extension_wheels_are_named(tmp_path: Path):
     wh = Warehouse(database="ducklake:postgres:dbname=x", data_path=str(tmp_path), extension_directory=str(tmp_path))
     with pytest.raises(WarehouseConfigError, match="duckdb-ext-ducklake, duckdb-ext-postgres.*HUBSCOPE_DUCKDB_EXTENSIONS"):
+        wh.query("select 1")
+
+
+def test_object_storage_without_the_httpfs_wheel_is_named(postgres: Postgres, tmp_path: Path):
+    wh = Warehouse(database=f"ducklake:postgres:{postgres.libpq('nowhere')}", data_path="s3://bucket/lake/")
+    with pytest.raises(WarehouseConfigError, match="DuckDB extensions of duckdb-ext-httpfs .*'duckdb-ext-httpfs==1.4.4.*'"):
         wh.query("select 1")
 
 
