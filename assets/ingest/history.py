@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import duckdb
 import polars as pl
 
 from assets.ingest.gitlog import GitRemote, RepoHistory, refresh_repo
@@ -187,7 +188,8 @@ def write_family(warehouse: Warehouse, family: FamilyRepos, histories: list[Repo
     if not stale_states and all(family.unchanged(h) for h in histories):
         return WriteResult(0, {})  # an unchanged refresh rewrites nothing
     new = commit_frame(family, histories)
-    with warehouse.transaction() as con:
+
+    def write(con: duckdb.DuckDBPyConnection) -> tuple[int, dict[tuple[str, str], int]]:
         added = insert_frame(con, "raw.commits", new, on_conflict="do nothing")
         dropped = {}
         for h in histories:
@@ -205,6 +207,10 @@ def write_family(warehouse: Warehouse, family: FamilyRepos, histories: list[Repo
                         [family.family_key, platform, repo])
         con.execute("delete from raw.repo_state where family_key = ?", [family.family_key])
         insert_frame(con, "raw.repo_state", state_frame(family, histories, stored, dropped, at))
+        return added, dropped
+
+    # run_transaction: on a DuckLake a commit conflicting with another family's write re-runs it all
+    added, dropped = warehouse.run_transaction(write, f"commits of {family.family_key}")
     return WriteResult(added, {k: n for k, n in dropped.items() if n})
 
 
