@@ -158,8 +158,8 @@ _REFERENCES = re.compile(r'REFERENCES\s+(?:"?([^".(\s]+)"?\.)?"?([^".(\s]+)"?\s*
 
 
 @functools.cache
-def ddl_constraints() -> tuple[Constraint, ...]:
-    """Every key, foreign key and check constraint of ``sql/ddl``, read from an in-memory database it was applied to."""
+def _ddl_facts() -> tuple[tuple[Constraint, ...], dict[str, tuple[str, ...]]]:
+    """What an in-memory database that ``sql/ddl`` was applied to reports: its constraints and its tables' columns."""
     con = duckdb.connect()
     try:
         apply_schema(con, folders=("ddl",))
@@ -168,17 +168,28 @@ def ddl_constraints() -> tuple[Constraint, ...]:
             "referenced_column_names from duckdb_constraints() "
             "where database_name = current_database() and constraint_type <> 'NOT NULL' "
             "order by schema_name, table_name, constraint_index").fetchall()
+        columns = {f"{schema}.{table}": tuple(c for c, _, _ in cols) for (schema, table), cols in _tables(con, "memory").items()}
     finally:
         con.close()
     found = []
-    for schema, table, kind, columns, text, expression, referenced in rows:
+    for schema, table, kind, names, text, expression, referenced in rows:
         parent = None
         if kind == "FOREIGN KEY":
             match = _REFERENCES.search(text)
             parent = f"{match[1] or schema}.{match[2]}"
-        found.append(Constraint(f"{schema}.{table}", kind, tuple(columns), text,
+        found.append(Constraint(f"{schema}.{table}", kind, tuple(names), text,
                                 expression if kind == "CHECK" else None, parent, tuple(referenced or ())))
-    return tuple(found)
+    return tuple(found), columns
+
+
+def ddl_constraints() -> tuple[Constraint, ...]:
+    """Every key, foreign key and check constraint of ``sql/ddl``."""
+    return _ddl_facts()[0]
+
+
+def ddl_columns() -> dict[str, tuple[str, ...]]:
+    """``schema.table -> its columns`` as ``sql/ddl`` makes them."""
+    return _ddl_facts()[1]
 
 
 def primary_key(table: str) -> tuple[str, ...]:
