@@ -168,8 +168,32 @@ def test_the_best_popular_candidate_is_the_most_accurate_evaluated_popular_one()
 def test_without_an_evaluated_popular_candidate_there_is_no_gem():
     board = by_id(build([("pop/m", 1000, 0, 0), ("rare/m", 3, 80, 100)], failures={"pop/m": "no weights"}))
     assert board["rare/m"]["p_vs_popular"] is None and not board["rare/m"]["hidden_gem"]
+    assert build([("pop/m", 1000, 0, 0), ("rare/m", 3, 80, 100)], failures={"pop/m": "x"}).schema["p_vs_popular"] == (
+        pl.Float64)
     assert board["rare/m"]["top_performance"]
     assert board["rare/m"]["gem_reason"] == "not a gem: no popular candidate was evaluated to compare with"
+
+
+def test_a_failed_candidates_stored_answers_are_shown_but_never_compared():
+    """f/m failed after 95/100 answers: its accuracy is shown, but it is no evaluated candidate, so it
+    beats nobody (a/m 60/100 is beaten by no evaluated model: pop/m 50/100 is worse) and gets no rank."""
+    board = by_id(build([("pop/m", 1000, 50, 100), ("a/m", 3, 60, 100), ("f/m", 2, 95, 100)],
+                        failures={"f/m": "crashed in round 2"}))
+    assert (board["f/m"]["status"], board["f/m"]["accuracy"], board["f/m"]["rank_performance"]) == (
+        "failed", 0.95, None)
+    assert board["f/m"]["p_vs_popular"] is None
+    assert (board["f/m"]["ci_low"], board["f/m"]["ci_high"]) == pytest.approx(wilson(95, 100), abs=1e-9)
+    assert board["a/m"]["top_performance"] and board["a/m"]["rank_performance"] == 1
+    assert board["a/m"]["gem_reason"].startswith("not a gem: not significantly better than the best popular")
+
+
+def test_a_board_of_failures_keeps_its_column_types():
+    board = build([("a/m", 10, 0, 0), ("b/m", 5, 0, 0)], failures={"a/m": "oom", "b/m": "gated"})
+    assert board.height == 2
+    assert {c: board.schema[c] for c in ("ci_low", "ci_high", "p_vs_popular", "rank_performance", "accuracy")} == {
+        "ci_low": pl.Float64, "ci_high": pl.Float64, "p_vs_popular": pl.Float64, "rank_performance": pl.Int32,
+        "accuracy": pl.Float64}
+    assert board["gem_reason"].to_list() == ["not a gem: evaluation failed (oom)", "not a gem: evaluation failed (gated)"]
 
 
 def test_missing_downloads_rank_as_zero():
