@@ -28,6 +28,7 @@ import os
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from graphlib import TopologicalSorter
 from pathlib import Path
 
 import dagster as dg
@@ -113,6 +114,27 @@ def _attach_live(con: duckdb.DuckDBPyConnection, live: Path, wait_s: float) -> N
             delay = min(delay * 2, 2.0)
 
 
+def _copy_parents_first(con: duckdb.DuckDBPyConnection) -> None:
+    """Copy ``live`` into ``snap``: schema, views and constraints, then each table's rows, referenced first.
+
+    DuckDB 1.4's ``COPY FROM DATABASE`` fills tables in name order and so fails on a foreign key
+    whose table sorts before the one it references (``core.commit_labels`` before ``core.taxonomy``);
+    the schema part alone works, and the rows are then inserted in foreign-key order.
+    """
+    con.execute("copy from database live to snap (schema)")
+    tables = con.execute(
+        "select schema_name, table_name from duckdb_tables() where database_name = 'live'"
+    ).fetchall()
+    order = TopologicalSorter({table: set() for table in tables})
+    for schema, table, parent in con.execute(
+        "select schema_name, table_name, referenced_table from duckdb_constraints() "
+        "where database_name = 'live' and constraint_type = 'FOREIGN KEY'"
+    ).fetchall():
+        order.add((schema, table), (schema, parent))  # DuckDB allows foreign keys within one schema only
+    for schema, table in order.static_order():
+        con.execute(f'insert into snap."{schema}"."{table}" select * from live."{schema}"."{table}"')
+
+
 def refresh_snapshot(database: str | os.PathLike[str], target: Path | None = None, wait_s: float = LOCK_WAIT_S) -> SnapshotInfo:
     """Copy the committed state of ``database`` into ``target`` and swap it in atomically.
 
@@ -138,7 +160,7 @@ def refresh_snapshot(database: str | os.PathLike[str], target: Path | None = Non
     try:
         _attach_live(con, live, wait_s)
         con.execute(f"attach {_quote(tmp)} as snap")
-        con.execute("copy from database live to snap")
+        _copy_parents_first(con)
         con.execute("detach live")  # release the live file before anything else
         (tables,) = con.execute("select count(*) from duckdb_tables() where database_name = 'snap'").fetchone()
         con.execute(

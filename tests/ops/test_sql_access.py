@@ -164,3 +164,21 @@ def test_a_new_connection_in_the_same_process_sees_the_refreshed_snapshot(wareho
     finally:
         older.close()
         newer.close()
+
+
+def test_snapshot_copies_rows_that_reference_a_table_sorting_after_them(warehouse: Warehouse):
+    """core.gold_labels references core.taxonomy ("g" sorts before "t"): DuckDB 1.4's plain
+    COPY FROM DATABASE fills tables in name order and failed on exactly this, on every real warehouse."""
+    warehouse.append("core.gold_labels", pl.DataFrame(
+        {"gold_id": ["g1"], "platform": ["hub"], "title": ["Add pooler weights"], "category": ["model_structure"]}))
+    info = refresh_snapshot(warehouse.database)
+    con = duckdb.connect(str(info.path), read_only=True)
+    try:
+        assert con.sql("select gold_id, category from core.gold_labels").fetchall() == [("g1", "model_structure")]
+        live_taxonomy = warehouse.query("select count(*) as n from core.taxonomy")["n"][0]
+        assert con.sql("select count(*) from core.taxonomy").fetchone()[0] == live_taxonomy > 0
+        # the snapshot keeps the schema's constraints: it is the same schema, not a loose copy of rows
+        assert con.sql("select count(*) from duckdb_constraints() where table_name = 'gold_labels' "
+                       "and constraint_type = 'FOREIGN KEY'").fetchone()[0] == 1
+    finally:
+        con.close()
