@@ -5,7 +5,6 @@ Unset, the code location sets no executor, so nothing changes: ``dagster dev`` r
 subprocesses and ``hubscope`` commands run them in process. Set, every job's steps are sent to
 Celery workers (``celery -A orchestration.worker worker -Q default``; see docs/deployment.md):
 the GPU evaluation to the ``gpu`` queue, everything else to ``default`` (orchestration/queues.py).
-A run's own config (``execution: config: ...``) still overrides these settings.
 
 Workers build their Celery app from the same function (orchestration/worker.py), so broker, result
 backend and queue settings cannot disagree between the run that sends a step and the worker that
