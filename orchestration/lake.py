@@ -50,6 +50,9 @@ REMOTE_EXTENSION_PACKAGES = {"httpfs": "duckdb-ext-httpfs"}
 """Also needed when the data path is object storage (``s3://``, ``gs://``, ``https://``...): not in the
 ``team`` extra, since only a production deployment has object storage."""
 
+INIT_RETRIES = 5
+"""Attaches retried while another process initialises a new lake's catalog (about 3 s in all)."""
+
 CONFLICT_RETRIES = 8
 """Re-runs of a transaction after a commit conflict: with the backoff below, about 15 s in all."""
 
@@ -115,16 +118,23 @@ def _attach(database: str, data_path: str | None, read_only: bool, extensions: s
         Path(data_path).mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(config={**dict(config), "extension_directory": str(folder),
                                  "autoinstall_known_extensions": False, "autoload_known_extensions": False})
-    failure = None
-    try:
-        for name in packages:  # credentials for object storage: a persistent DuckDB secret (docs/ducklake.md)
-            con.execute(f"load {name}")
-        options = ("read_only, " if read_only else "") + f"data_path {_quote(data_path)}"
-        con.execute(f"attach {_quote(database)} as {LAKE_ALIAS} ({options})")
-    except duckdb.Error as exc:
-        failure = redact(str(exc))
-    if failure is None:
-        return con
+    options = ("read_only, " if read_only else "") + f"data_path {_quote(data_path)}"
+    statements = [f"load {name}" for name in packages]  # object storage credentials: a persistent DuckDB secret
+    for attempt in range(INIT_RETRIES + 1):
+        failure = None
+        try:
+            for statement in [*statements, f"attach {_quote(database)} as {LAKE_ALIAS} ({options})"]:
+                con.execute(statement)
+        except duckdb.Error as exc:
+            failure = redact(str(exc))
+        if failure is None:
+            return con
+        if "Failed to initialize DuckLake" not in failure or attempt == INIT_RETRIES:
+            break
+        # processes attaching a new, empty catalog at once race to create its tables: the losers wait and
+        # find it made (measured: 3 processes starting together, 2 failed without this)
+        statements = []
+        time.sleep(0.2 * (attempt + 1))
     con.close()
     # raised outside the except block: the original error (its message holds the attach string, password
     # included) must not travel along as __context__ into Dagster's error reports

@@ -199,7 +199,8 @@ def test_an_orphan_foreign_key_fails_its_partition_only(lake: Warehouse, instanc
         plant(Warehouse(database=str(tmp_path / "w.duckdb")), "bad")
 
 
-def test_a_failed_check_constraint_fails_on_the_lake(lake: Warehouse, instance: dg.DagsterInstance):
+def test_a_failed_check_constraint_fails_on_the_lake_and_null_passes_as_in_sql(lake: Warehouse, instance: dg.DagsterInstance,
+                                                                              tmp_path: Path):
     instance.add_dynamic_partitions(FAMILIES.name, ["f"])
 
     def plant(warehouse: Warehouse, family: str):  # labelled without a category: CHECK ((status = 'labelled') = ...)
@@ -207,6 +208,16 @@ def test_a_failed_check_constraint_fails_on_the_lake(lake: Warehouse, instance: 
 
     result = _evaluations(_planting(["core", "labelled_commits"], plant, FAMILIES), lake, instance=instance, partition_key="f")
     assert {name for name, passed in result.items() if not passed} == {"core_labelled_commits_check_status_category"}
+
+    def excluded(warehouse: Warehouse, family: str):  # an excluded family: lag, sync type, intensity, code all NULL
+        warehouse.replace("core.sync_families", {"family_key": family}, pl.DataFrame(
+            {"family_key": [family], "status": ["excluded"], "reason": ["one platform only"], "n_variants": [0],
+             "n_github_commits": [3], "n_hub_commits": [0], "n_dropped": [0]}).with_columns(
+            computed_at=pl.lit(AT).str.to_datetime(time_zone="UTC")))
+
+    excluded(Warehouse(database=str(tmp_path / "w.duckdb")), "f")  # the file's CHECKs let NULL pass
+    result = _evaluations(_planting(["core", "sync_families"], excluded, FAMILIES), lake, instance=instance, partition_key="f")
+    assert "core_sync_families_check_lag" in result and all(result.values()), result
 
 
 def test_every_constrained_table_an_asset_writes_is_checked_in_the_code_location():
