@@ -712,3 +712,124 @@ def test_load_family_reads_repositories_states_and_creation_times(warehouse: War
     assert family.known_head("hub", "o/a") == "h"
     # o/q is another family's variant; o/z has no creation time
     assert family.created == {("hub", "o/a"): created, ("github", "o/r"): AT}
+
+
+# -- the mirror, over a local remote -------------------------------------------------------------------
+
+def _served(tmp_path: Path) -> tuple[Path, list[str]]:
+    """The three-commit repository of _repo, served to partial clones (file:// honours blob:none)."""
+    git_dir, shas = _repo(tmp_path)
+    subprocess.run(["git", "--git-dir", str(git_dir), "config", "uploadpack.allowfilter", "true"], check=True)
+    subprocess.run(["git", "--git-dir", str(git_dir), "config", "uploadpack.allowAnySHA1InWant", "true"], check=True)
+    return git_dir, shas
+
+
+def _mirror_git(mirror: Path, *args: str) -> str:
+    return subprocess.run(["git", "--git-dir", str(mirror), *args], capture_output=True, text=True).stdout.strip()
+
+
+def test_a_blobless_mirror_is_made_then_updated_and_followed_to_the_remote_head(tmp_path: Path):
+    served, shas = _served(tmp_path)
+    remote = GitRemote.github("o/r", f"file://{served}", None)
+    mirror = tmp_path / "mirrors" / "github" / "o__r.git"  # its parent folders do not exist yet
+    assert gitlog.fetch_mirror(remote, mirror) == shas[-1]
+    assert _mirror_git(mirror, "rev-parse", gitlog.HEAD_REF) == shas[-1]
+    assert [_mirror_git(mirror, "config", key) for key in (
+        "remote.origin.promisor", "remote.origin.partialclonefilter", "core.logallrefupdates", "gc.auto",
+        "remote.origin.url")] == ["true", "blob:none", "false", "0", f"file://{served}"]
+    assert _mirror_git(mirror, "config", "core.bare") == "true"
+    assert gitlog.is_ancestor(remote, mirror, shas[0], shas[-1])
+    assert not gitlog.is_ancestor(remote, mirror, shas[-1], shas[0])
+    assert not gitlog.is_ancestor(remote, mirror, "0" * 40, shas[-1])  # not in the mirror
+    # a moved URL (an older version's, or a renamed repository) is replaced, and the new head followed
+    subprocess.run(["git", "--git-dir", str(served), "update-ref", "refs/heads/main", shas[1]], check=True)
+    moved = GitRemote.github("o/r", f"file://{served}/", None)
+    assert gitlog.fetch_mirror(moved, mirror) == shas[1]
+    assert _mirror_git(mirror, "config", "remote.origin.url") == f"file://{served}/"
+
+
+def test_an_empty_remote_gives_no_head(tmp_path: Path):
+    empty = tmp_path / "empty.git"
+    subprocess.run(["git", "init", "--quiet", "--bare", str(empty)], check=True)
+    remote = GitRemote.hub("o/m", f"file://{empty}", None)
+    assert gitlog.fetch_mirror(remote, tmp_path / "m.git") is None
+    result = refresh_repo(remote, tmp_path / "m2.git", None, AT)
+    assert (result.status, result.reason, result.commits) == ("empty", "the repository has no commits", [])
+
+
+def test_a_refresh_from_a_partial_clone_fetches_the_blobs_renames_need(tmp_path: Path):
+    served, shas = _served(tmp_path)
+    remote = GitRemote.github("o/r", f"file://{served}", None)
+    result = refresh_repo(remote, tmp_path / "m.git", None, AT)
+    assert (result.status, result.head_sha, result.complete) == ("ok", shas[-1], True)
+    middle = next(c for c in result.commits if c["sha"] == shas[1])
+    # the rename is found although the mirror was cloned without file contents
+    assert ("renamed", "moved.txt", "keep.txt") in [(f["change"], f["path"], f["old_path"]) for f in middle["files"]]
+    assert [c["sha"] for c in result.commits] == shas[::-1]
+
+
+# -- what a family's refresh writes ---------------------------------------------------------------------
+
+def test_commit_rows_carry_the_family_and_a_date_flag_per_repository():
+    created = datetime(2023, 11, 20, tzinfo=UTC)
+    family = FamilyRepos("f", "o/r", ["o/m"], pl.DataFrame(schema=STATE_SCHEMA), {("hub", "o/m"): created})
+    at = datetime(2023, 11, 14, 22, 0, tzinfo=UTC)
+    commit = {"sha": "a", "authored_at": at, "committed_at": at, "fetched_at": datetime(2024, 1, 1, tzinfo=UTC),
+              "parents": [], "files": [], "n_files": 0}
+    frame = history.commit_frame(family, [RepoHistory("github", "o/r", "ok", commits=[dict(commit, platform="github",
+                                                                                          repo="o/r")]),
+                                          RepoHistory("hub", "o/m", "ok", commits=[dict(commit, platform="hub",
+                                                                                       repo="o/m")])])
+    assert frame.select("family_key", "platform", "date_flag").rows() == [
+        ("f", "github", None), ("f", "hub", "before_repository")]  # 6 days before o/m was created
+    assert frame.schema == pl.Schema(history.COMMITS_SCHEMA)
+
+
+def test_remotes_are_the_github_repository_then_each_variant_with_their_tokens():
+    from orchestration.resources import GitHubResource, HubResource
+
+    family = FamilyRepos("f", "o/r", ["o/m1", "o/m2"], pl.DataFrame(schema=STATE_SCHEMA))
+    found = history.remotes(family, HubResource(endpoint="https://hub.example/", token="hf_T"),
+                            GitHubResource(server_url="https://git.example", token=None))
+    assert [(r.platform, r.repo, r.url, r.auth_header) for r in found] == [
+        ("github", "o/r", "https://git.example/o/r.git", None),
+        ("hub", "o/m1", "https://hub.example/o/m1", "Authorization: Bearer hf_T"),
+        ("hub", "o/m2", "https://hub.example/o/m2", "Authorization: Bearer hf_T")]
+
+
+def _commit_row(platform: str, repo: str, sha: str) -> dict:
+    return {"platform": platform, "repo": repo, "sha": sha, "parents": [], "authored_at": AT, "committed_at": AT,
+            "fetched_at": AT, "files": [], "n_files": 0, "title": sha, "message": sha}
+
+
+def test_write_family_appends_drops_what_a_complete_history_lacks_and_replaces_the_states(warehouse: Warehouse):
+    family = FamilyRepos("f", "o/r", ["o/m"], pl.DataFrame(schema=STATE_SCHEMA))
+    first = [RepoHistory("github", "o/r", "ok", "g2", commits=[_commit_row("github", "o/r", s) for s in ("g1", "g2")],
+                         complete=True),
+             RepoHistory("hub", "o/m", "ok", "h1", commits=[_commit_row("hub", "o/m", "h1")], complete=True),
+             RepoHistory("hub", "o/old", "ok", "x", commits=[_commit_row("hub", "o/old", "x")], complete=True)]
+    result = history.write_family(warehouse, family, first, AT)
+    assert (result.added, result.dropped) == (4, {})
+    states = warehouse.query("select platform, repo, head_sha, n_commits, status from raw.repo_state order by all")
+    assert states.rows() == [("github", "o/r", "g2", 2, "ok"), ("hub", "o/m", "h1", 1, "ok"),
+                             ("hub", "o/old", "x", 1, "ok")]
+    # next run: GitHub rewritten (g2 replaced by g3, read whole), the Hub variant gets a commit on top
+    # (not complete: nothing dropped), o/old is no longer a remote of the family
+    family = FamilyRepos("f", "o/r", ["o/m"], warehouse.query("select * from raw.repo_state"))
+    later = datetime(2024, 6, 1, tzinfo=UTC)
+    second = [RepoHistory("github", "o/r", "ok", "g3", commits=[_commit_row("github", "o/r", s) for s in ("g1", "g3")],
+                          complete=True),
+              RepoHistory("hub", "o/m", "ok", "h2", commits=[_commit_row("hub", "o/m", "h2")])]
+    result = history.write_family(warehouse, family, second, later)
+    assert (result.added, result.dropped) == (2, {("github", "o/r"): 1})
+    commits = warehouse.query("select platform, repo, sha from raw.commits order by all").rows()
+    assert commits == [("github", "o/r", "g1"), ("github", "o/r", "g3"), ("hub", "o/m", "h1"), ("hub", "o/m", "h2")]
+    states = warehouse.query("select repo, head_sha, n_commits, rewritten_at, dropped_commits from raw.repo_state "
+                             "order by all").rows()
+    assert states == [("o/m", "h2", 2, None, None), ("o/r", "g3", 2, later, 1)]
+    # an unchanged refresh writes nothing
+    family = FamilyRepos("f", "o/r", ["o/m"], warehouse.query("select * from raw.repo_state"))
+    unchanged = [RepoHistory("github", "o/r", "unchanged", "g3"), RepoHistory("hub", "o/m", "unchanged", "h2")]
+    assert history.write_family(warehouse, family, unchanged, datetime(2025, 1, 1, tzinfo=UTC)) == (
+        history.WriteResult(0, {}))
+    assert warehouse.query("select max(checked_at) as t from raw.repo_state")["t"].item() == later
