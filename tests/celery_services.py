@@ -18,7 +18,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -137,27 +137,25 @@ def celery_workers(names_and_queues: Mapping[str, Sequence[str]], env: Mapping[s
             stop_group(proc)
 
 
-def start_run(env: Mapping[str, str], job: str, log: Path, partition: str | None = None) -> subprocess.Popen:
-    """One run of ``job`` (for ``partition``), started as a user would from a terminal, in its own process group.
+@contextmanager
+def started_run(env: Mapping[str, str], job: str, log: Path, partition: str | None = None) -> Iterator[subprocess.Popen]:
+    """One run of ``job`` (for ``partition``), started as a user would from a terminal, in its own process
+    group, which is stopped on the way out whatever happened (a run whose step waits for a worker that
+    never came would otherwise wait for ever).
 
     With ``HUBSCOPE_CELERY_BROKER`` in ``env`` this process only orchestrates: every step goes to a worker.
     """
     tags = ["--tags", json.dumps({"dagster/partition": partition})] if partition else []
     with log.open("w") as out:
-        return subprocess.Popen(
+        proc = subprocess.Popen(
             [str(Path(sys.executable).with_name("dagster")), "job", "execute", "-m", "orchestration.definitions",
              "-j", job, *tags],
             cwd=ROOT, env=dict(env), stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
         )
-
-
-def wait_run(proc: subprocess.Popen, log: Path, timeout_s: float = 600) -> tuple[int, str]:
-    """Wait for a run started by :func:`start_run`; its exit status and output. Its group is stopped in any case."""
     try:
-        proc.wait(timeout=timeout_s)
+        yield proc
     finally:
         stop_group(proc, grace_s=5)
-    return proc.returncode, log.read_text()
 
 
 def families_at_once(env: Mapping[str, str], families: Sequence[str], log_dir: Path,
@@ -166,31 +164,30 @@ def families_at_once(env: Mapping[str, str], families: Sequence[str], log_dir: P
     and output. Every run's process group is stopped on the way out, also when waiting fails or times out.
     """
     logs = {key: log_dir / f"run-{key}.log" for key in families}
-    runs = {key: start_run(env, "family_job", logs[key], key) for key in families}
     deadline = time.monotonic() + timeout_s
-    try:
+    with ExitStack() as stack:
+        runs = {key: stack.enter_context(started_run(env, "family_job", logs[key], key)) for key in families}
         for proc in runs.values():
             proc.wait(timeout=max(1.0, deadline - time.monotonic()))
-    finally:
-        for proc in runs.values():
-            stop_group(proc, grace_s=5)
     return {key: (proc.returncode, logs[key].read_text()) for key, proc in runs.items()}
 
 
-def register_discovered(proc: subprocess.Popen, log: Path, warehouse: Warehouse, instance: dg.DagsterInstance) -> list[str]:
+def register_discovered(proc: subprocess.Popen, log: Path, warehouse: Warehouse, instance: dg.DagsterInstance,
+                        timeout_s: float = 600) -> list[str]:
     """Wait for a ``discovery_job`` run, then add every family it wrote as a partition (what the discovery
     sensor does in a deployment); the family keys."""
-    returncode, output = wait_run(proc, log)
-    if returncode:
-        raise RuntimeError(f"discovery failed:\n{output[-4000:]}")
+    if proc.wait(timeout=timeout_s):
+        raise RuntimeError(f"discovery failed:\n{log.read_text()[-4000:]}")
     keys = warehouse.query("select family_key from core.families order by 1", read_only=True)["family_key"].to_list()
     instance.add_dynamic_partitions(FAMILIES.name, keys)
     return keys
 
 
-def celery_home(base_env: Mapping[str, str], dagster_home: Path, pg_url: str, broker: str) -> dict[str, str]:
-    """``base_env`` plus a Dagster instance on PostgreSQL (the project's dagster-postgres.yaml, unmodified) and
-    the broker: what every run process and worker of one deployment shares."""
+def celery_home(base_env: Mapping[str, str], dagster_home: Path, instance_yaml: str, pg_url: str,
+                broker: str) -> dict[str, str]:
+    """``base_env`` plus a Dagster instance on PostgreSQL (``instance_yaml``: the project's
+    dagster-postgres.yaml, or dagster-ducklake.yaml on a lake, copied unmodified) and the broker: what every
+    run process and worker of one deployment shares."""
     dagster_home.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(ROOT / "dagster-postgres.yaml", dagster_home / "dagster.yaml")
+    shutil.copyfile(ROOT / instance_yaml, dagster_home / "dagster.yaml")
     return {**base_env, "DAGSTER_HOME": str(dagster_home), "DAGSTER_PG_URL": pg_url, BROKER_ENV: broker}

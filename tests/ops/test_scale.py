@@ -26,7 +26,7 @@ from orchestration.executors import BROKER_ENV
 from orchestration.partitions import repo_key
 from orchestration.warehouse import Warehouse
 from tests.celery_services import (SAMPLE_FAMILIES, celery_home, celery_workers, families_at_once, redis_server,
-                                   register_discovered, start_run)
+                                   register_discovered, started_run)
 from tests.ops.conftest import home_env
 from tests.services import Postgres, lake, lake_env, postgres  # noqa: F401  (fixtures)
 
@@ -102,13 +102,13 @@ def test_four_families_at_once_on_two_workers_into_one_lake(local_api, services:
     started = time.monotonic()
     monkeypatch.setenv("DAGSTER_PG_URL", services["DAGSTER_PG_URL"])  # this process reads the instance too
     env = celery_home({**home_env(local_api, tmp_path), **lake_env(lake)}, tmp_path / "dagster_home",
-                      services["DAGSTER_PG_URL"], services[BROKER_ENV])
+                      "dagster-ducklake.yaml", services["DAGSTER_PG_URL"], services[BROKER_ENV])
     expected = {e.family_key: e for e in (expected_rows(local_api.data_dir, f) for f in FAMILIES)}
     assert all(e.commits for e in expected.values())
 
     discovery_log = tmp_path / "run-discovery.log"
-    discovery = start_run(env, "discovery_job", discovery_log)  # its step waits in Redis until a worker is up
-    with celery_workers({"cpu1": ["default"], "cpu2": ["default"]}, env, tmp_path) as workers:
+    with (started_run(env, "discovery_job", discovery_log) as discovery,  # its step waits in Redis for a worker
+          celery_workers({"cpu1": ["default"], "cpu2": ["default"]}, env, tmp_path) as workers):
         with dg.DagsterInstance.from_config(env["DAGSTER_HOME"]) as instance:
             assert set(expected) <= set(register_discovered(discovery, discovery_log, lake, instance))
         print(f"workers ready and discovery done at {time.monotonic() - started:.0f} s")
