@@ -15,12 +15,15 @@ paired test over their shared answers puts clearly behind the leader. Budget the
 survivors run out of questions) goes to the earlier rounds instead of being left over. The study's
 schedule (``aggressive``), standard halving (``halving``) and shared-query halving
 (``shared_halving``) stay available by name (:data:`STRATEGIES`), so every run and the bench
-compare them.
+compare them. :func:`scouted` (the default plus scouted questions where the survivors answer alike)
+is a candidate default the bench measures beside it; no run uses it until it has beaten the default
+over the whole table (docs/gems.md).
 
 Candidates answer queries through an :class:`Oracle` (the evaluator in production, an outcome
 matrix in simulation). Queries are taken as prefixes of a fixed order (one order for all when
-shared, one per candidate otherwise), so a later round or a later run asks only for queries not
-answered before, and the evaluator's store turns those repeats into free look-ups.
+shared, one per candidate otherwise; ``scouted`` reorders only what nobody has reached), so a later
+round or a later run asks only for queries not answered before, and the evaluator's store turns
+those repeats into free look-ups.
 """
 
 from __future__ import annotations
@@ -460,9 +463,9 @@ def scouted(candidates: Sequence[Hashable], queries: Sequence[Hashable], oracle:
     From the second round on, when at least :data:`SCOUT_MIN_SURVIVORS` survive and their answers
     agree beyond chance (:data:`SCOUT_KAPPA`), the best candidate the last cut dropped answers the next
     questions first, and the survivors are asked those it got wrong before the others (:func:`_scout`);
-    its answers count against the budget. Where answers are noisy (65-75% agreement) the rule never
-    fires and the search is the default's. A candidate default: measured in bench/gems.py beside it,
-    not run by the asset until the whole table is (docs/gems.md).
+    its answers count against the budget. Where answers are noisy (65-75% agreement) the gate almost
+    never opens and the search is the default's. A candidate default: measured in bench/gems.py beside
+    it, not run by the asset until it has beaten the default over the whole table (docs/gems.md).
     """
     return _adaptive(candidates, queries, oracle, budget, seed, "scouted", scouting=True)
 
