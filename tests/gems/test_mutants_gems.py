@@ -205,7 +205,8 @@ def test_missing_downloads_rank_as_zero():
 def test_an_empty_search_gives_an_empty_board():
     board = build([("idle/m", 5, 0, 0)])
     assert board.height == 0
-    assert "gem_reason" in board.columns and "hidden_gem" in board.columns
+    assert {c: board.schema[c] for c in ("gem_reason", "hidden_gem", "rank_downloads", "ci_low")} == {
+        "gem_reason": pl.String, "hidden_gem": pl.Boolean, "rank_downloads": pl.Int32, "ci_low": pl.Float64}
 
 
 # -- the chart --------------------------------------------------------------------------------------------
@@ -244,6 +245,8 @@ def test_the_chart_plots_evaluated_candidates_with_intervals_and_stars_the_gems(
     low, high = wilson(80, 100)
     (segment,) = gems.lines[2][0].get_segments()
     assert segment[:, 1] == pytest.approx([low, high])
+    assert [tuple(seg[:, 1]) for seg in plain.lines[2][0].get_segments()] == [
+        pytest.approx(wilson(50, 100)), pytest.approx(wilson(45, 100))]
     assert [t.get_text() for t in ax.texts] == ["rare", "m", "m"]  # the name after the owner
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["candidate", "hidden gem"]
     # the look it was designed with: 540 x 360 pixels, small labels beside each point, a large star
