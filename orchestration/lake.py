@@ -59,8 +59,9 @@ CONFLICT_RETRIES = 8
 T = TypeVar("T")
 
 
-class WarehouseConfigError(RuntimeError):
-    """The warehouse configuration cannot work (missing wheel, unreachable catalog, no data path)."""
+class WarehouseConfigError(ValueError):
+    """The warehouse configuration cannot work (missing wheel, unreachable catalog, no data path, a file from a
+    newer DuckDB). A ValueError, so the CLI reports it as a bad setting, and no connection retry waits on it."""
 
 
 def is_lake(database: str) -> bool:

@@ -147,25 +147,27 @@ _applied_lock = threading.Lock()
 NEWER_FORMAT = re.compile(r"version number (\d+), but we can only read versions")
 
 
-def _open_file(database: str, read_only: bool, config: dict[str, Any]) -> duckdb.DuckDBPyConnection:
-    """Open a warehouse file, retried while another process holds DuckDB's lock on it.
-
-    A file written by a newer DuckDB (duckdb 2.0 writes storage version 69, which 1.4 cannot read) is
-    an error naming the file and the two ways out, instead of DuckDB's bare version numbers.
-    """
+def _connect_file(database: str, read_only: bool, config: dict[str, Any]) -> duckdb.DuckDBPyConnection:
+    """``duckdb.connect``, except that a file written by a newer DuckDB (duckdb 2.0 writes storage version 69,
+    which 1.4 cannot read) is an error naming the file and the two ways out, instead of bare version numbers."""
     try:
-        return backoff(fn=duckdb.connect, retry_on=(RuntimeError, duckdb.IOException),
-                       kwargs={"database": database, "read_only": read_only, "config": config}, max_retries=10)
+        return duckdb.connect(database, read_only=read_only, config=config)
     except duckdb.IOException as exc:
         found = NEWER_FORMAT.search(str(exc))
         if not found:
             raise
-        raise WarehouseConfigError(
-            f"warehouse {database} was written by a newer DuckDB (storage version {found[1]}) than this duckdb "
-            f"{duckdb.__version__} can read. Either rebuild it: move the file away and materialize again (every table "
-            f"is derived from the Hub, GitHub and sql/); or keep its data: with the DuckDB that wrote it, run "
-            f"\"attach '{database}' as old (read_only); attach 'hubscope-v14.duckdb' as new (storage_version 'v1.4.0'); "
-            f"copy from database old to new\" and point HUBSCOPE_DB at hubscope-v14.duckdb") from None
+    raise WarehouseConfigError(
+        f"warehouse {database} was written by a newer DuckDB (storage version {found[1]}) than this duckdb "
+        f"{duckdb.__version__} can read. Either rebuild it: move the file away and materialize again (every table "
+        f"is derived from the Hub, GitHub and sql/); or keep its data: with the DuckDB that wrote it, run "
+        f"\"attach '{database}' as old (read_only); attach 'hubscope-v14.duckdb' as new (storage_version 'v1.4.0'); "
+        f"copy from database old to new\" and point HUBSCOPE_DB at hubscope-v14.duckdb")
+
+
+def _open_file(database: str, read_only: bool, config: dict[str, Any]) -> duckdb.DuckDBPyConnection:
+    """Open a warehouse file, retried while another process holds DuckDB's lock on it (not when it is unreadable)."""
+    return backoff(fn=_connect_file, retry_on=(RuntimeError, duckdb.IOException),
+                   kwargs={"database": database, "read_only": read_only, "config": config}, max_retries=10)
 
 
 class Warehouse(DuckDBResource):

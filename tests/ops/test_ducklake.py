@@ -19,7 +19,7 @@ import yaml
 from dagster._core.instance.config import dagster_instance_config
 
 from assets.label.assets import label_agreement
-from orchestration.constraints import constraint_checks, with_constraint_checks
+from orchestration.constraints import constraint_checks
 from orchestration.lake import WarehouseConfigError
 from orchestration.partitions import FAMILIES
 from orchestration.resources import LLMResource, warehouse_from_env
@@ -223,7 +223,7 @@ def test_a_failed_check_constraint_fails_on_the_lake_and_null_passes_as_in_sql(l
 def test_every_constrained_table_an_asset_writes_is_checked_in_the_code_location():
     from orchestration.definitions import defs
 
-    checks = with_constraint_checks(defs).resolve_asset_graph().asset_check_keys
+    checks = defs.resolve_asset_graph().asset_check_keys  # definitions.py applies with_constraint_checks
     names = {(k.asset_key.to_user_string(), k.name) for k in checks}
     # from sql/ddl by hand: raw.commits' key and platform check, and what core/sync_families writes beside its table
     assert {("raw/commits", "raw_commits_primary_key"), ("raw/commits", "raw_commits_check_platform"),
