@@ -172,6 +172,14 @@ def test_a_failed_git_keeps_the_last_400_characters_and_no_retry_after_without_o
     assert str(info.value) == "git status (hub repository o/m) failed: " + ("x" * 397 + "END")
 
 
+def test_a_git_error_that_is_not_utf8_is_still_reported(monkeypatch):
+    _fake_run(monkeypatch, 128, b"fatal: caf\xe9 not found\n")
+    with pytest.raises(GitError) as info:
+        gitlog.git(GitRemote.hub("o/m", "https://h/o/m", None), "fetch")
+    assert str(info.value) == "git fetch (hub repository o/m) failed: fatal: caf\ufffd not found"
+    assert info.value.kind == "not_found"
+
+
 def test_git_returns_its_output_and_passes_stdin(monkeypatch):
     calls = _fake_run(monkeypatch, 0, b"", stdout=b"out")
     assert gitlog.git(GitRemote.hub("o/m", "https://h/o/m", None), "cat-file", stdin=b"in") == b"out"
@@ -319,6 +327,9 @@ def test_the_head_check_retries_transient_failures(monkeypatch):
 
     monkeypatch.setattr(gitlog, "_ls_refs_head", head)
     assert gitlog.remote_head(GitRemote.hub("o/m", "https://h/o/m", None)) == "a" * 40
+    answers[:] = [GitError("transient", "blip")] * 3
+    with pytest.raises(TransientError, match=r"^head check hub:o/m: failed 3 times, last: ConnectionError: blip"):
+        gitlog.remote_head(GitRemote.hub("o/m", "https://h/o/m", None))
     # a refusal is not retried: it is raised as the GitError it is
     answers[:] = [GitError("auth", "no"), "b" * 40]
     with pytest.raises(GitError, match="no"):
@@ -680,7 +691,9 @@ def test_refresh_family_checks_names_passes_the_stored_head_and_records_transien
     bad, ok_github, ok_hub, failed = histories
     assert (bad.status, bad.head_sha) == ("failed", None) and "'bad name/../x'" in bad.reason
     assert (ok_github.status, ok_hub.status) == ("ok", "ok")
-    assert (failed.status, failed.head_sha, failed.reason) == ("failed", "h2", ("boom " + "x" * 2000)[:1000])
+    assert (failed.platform, failed.repo, failed.status, failed.head_sha, failed.reason) == (
+        "hub", "o/m2", "failed", "h2", ("boom " + "x" * 2000)[:1000])
+    assert (bad.platform, bad.repo) == ("github", "bad name/../x")
     assert errors == [bad.reason, "boom " + "x" * 2000]
 
 
@@ -746,6 +759,18 @@ def test_a_blobless_mirror_is_made_then_updated_and_followed_to_the_remote_head(
     moved = GitRemote.github("o/r", f"file://{served}/", None)
     assert gitlog.fetch_mirror(moved, mirror) == shas[1]
     assert _mirror_git(mirror, "config", "remote.origin.url") == f"file://{served}/"
+
+
+def test_an_incremental_refresh_through_the_mirror_reads_only_the_new_commits(tmp_path: Path, monkeypatch):
+    served, shas = _served(tmp_path)
+    remote = GitRemote.github("o/r", f"file://{served}", None)
+    monkeypatch.setattr(gitlog, "remote_head", lambda r: shas[-1])  # the HTTP head check has no file:// form
+    result = refresh_repo(remote, tmp_path / "m.git", shas[0], AT)
+    assert (result.status, result.head_sha, result.complete) == ("ok", shas[-1], False)
+    assert [c["sha"] for c in result.commits] == [shas[2], shas[1]]
+    # a stored head the remote no longer has: the whole history, complete
+    result = refresh_repo(remote, tmp_path / "m.git", "f" * 40, AT)
+    assert (result.complete, len(result.commits)) == (True, 3)
 
 
 def test_an_empty_remote_gives_no_head(tmp_path: Path):
