@@ -104,8 +104,11 @@ def _asset_checks(key: dg.AssetKey, partitions_def: dg.PartitionsDefinition | No
 
     def _check(context, warehouse: Warehouse) -> Iterator[dg.AssetCheckResult]:  # noqa: ANN001 (Dagster reads the hint)
         partition = context.partition_key if partitions_def else None
-        for name, sql in queries.items():
-            rows = warehouse.query(sql, {"partition": partition} if "$partition" in sql else None, read_only=True)
+        with warehouse.get_connection(read_only=True) as con:  # one connection for all: a file opens in ~50 ms
+            found = {name: con.sql(sql, params={"partition": partition} if "$partition" in sql else None).pl()
+                     for name, sql in queries.items()}
+        for name, rows in found.items():
+            sql = queries[name]
             yield dg.AssetCheckResult(
                 asset_key=key, check_name=name, passed=rows.is_empty(),
                 metadata={"problems": dg.MetadataValue.int(rows.height), "rows": table_preview(rows, rows=20),
