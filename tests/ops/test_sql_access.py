@@ -15,6 +15,7 @@ import pytest
 
 from orchestration.snapshot import open_snapshot, read_snapshot_sensor, refresh_snapshot, snapshot_path
 from orchestration.warehouse import SQL_DIR, Warehouse
+from tests.services import lake, postgres  # noqa: F401  (fixtures)
 
 DUCKDB_SHELL = Path(sys.executable).with_name("duckdb")
 PUBLIC = SQL_DIR / "views" / "900_public.sql"
@@ -25,21 +26,30 @@ def public_views() -> dict[str, str]:
     return dict(re.findall(r"create or replace view main\.(\w+) as select \* from (\w+\.\w+);", PUBLIC.read_text()))
 
 
-def test_every_table_users_query_has_a_public_view_that_answers(warehouse: Warehouse):
+@pytest.fixture(params=["file", "lake"])
+def either_warehouse(request: pytest.FixtureRequest) -> Warehouse:
+    """The file warehouse, then a DuckLake one: the public views are the same SQL on both."""
+    return request.getfixturevalue("warehouse" if request.param == "file" else "lake")
+
+
+def test_every_table_users_query_has_a_public_view_that_answers(either_warehouse: Warehouse):
+    warehouse = either_warehouse
     tables = warehouse.query(
-        "select schema_name || '.' || table_name as t from duckdb_tables() where schema_name in ('raw', 'core', 'out')"
-    )["t"].to_list()
+        "select schema_name || '.' || table_name as t from duckdb_tables() "
+        "where database_name = current_database() and schema_name in ('raw', 'core', 'out')")["t"].to_list()
     exposed = set(public_views().values())
     # The study's tables and the contracts between stages are what users query.
     wanted = {t for t in tables if t.startswith("out.")} | {"raw.commits", "core.families", "core.variants", "core.sync_families"}
     missing = sorted(wanted - exposed)
     assert not missing, f"tables without a public view in {PUBLIC.name}: {missing}"
     inner_views = warehouse.query(
-        "select schema_name || '.' || view_name as v from duckdb_views() where schema_name in ('raw', 'core', 'out')")["v"].to_list()
+        "select schema_name || '.' || view_name as v from duckdb_views() "
+        "where database_name = current_database() and schema_name in ('raw', 'core', 'out')")["v"].to_list()
     assert exposed <= set(tables) | set(inner_views), "a public view names a table that is gone"
     for view in [*public_views(), "commits_with_labels"]:
         warehouse.query(f"select * from main.{view} limit 0")  # binds: every column it names exists
-    comments = warehouse.query("select view_name from duckdb_views() where schema_name = 'main' and comment is null and not internal")
+    comments = warehouse.query("select view_name from duckdb_views() where database_name = current_database() "
+                               "and schema_name = 'main' and comment is null and not internal")
     assert comments.is_empty(), f"public views without a comment: {comments['view_name'].to_list()}"
 
 
