@@ -6,9 +6,11 @@ written out by hand."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import polars as pl
+import pytest
 
 from assets.label.commit_text import commit_text
 from assets.label.llm import Outcome
@@ -69,7 +71,7 @@ def test_commit_texts_follow_the_row_order(warehouse, add_commits):
 
 # -- the LLM cache -----------------------------------------------------------------------------------
 
-def test_store_outcomes_keeps_only_answers_and_every_field(warehouse):
+def test_store_outcomes_keeps_only_answers_and_every_field(warehouse, tokyo):
     outcomes = {
         "h1": Outcome("bug_fix", None, 0.75, "fixes a crash", 12.5, 3.0),
         "h2": Outcome(None, "no valid answer"),  # a failure to answer: never cached
@@ -164,10 +166,21 @@ def _commits(rows: list[dict]) -> pl.DataFrame:
                                      "files", "n_files")
 
 
-def test_llm_rows_take_the_answer_else_the_previous_row_else_nothing():
+@pytest.fixture
+def tokyo(monkeypatch):
+    """The process in a time zone 9 hours from UTC: a naive local "now" would be stored 9 hours off."""
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_llm_rows_take_the_answer_else_the_previous_row_else_nothing(tokyo):
     rows = [commit_row(1, "github", "Add GLUE evaluation script", ["eval.py"]),
             commit_row(2, "github", "Update README", ["README.md"]),
-            commit_row(3, "hub", "Upload model", ["model.bin"])]
+            commit_row(3, "hub", "Upload model", ["model.bin"]),
+            commit_row(4, "hub", "Upload tokenizer", ["tokenizer.json"])]
     commits = _commits(rows)
     texts = commit_texts(commits)
     before = datetime(2025, 1, 1, tzinfo=UTC)
@@ -182,12 +195,14 @@ def test_llm_rows_take_the_answer_else_the_previous_row_else_nothing():
          "reason": None, "confidence": 0.4, "rationale": "old", "labelled_at": before, "content_hash": "x"},
     ], schema=LABEL_SCHEMA)
     outcomes = {texts[0].content_hash: Outcome("validation_infrastructure", None, 0.9, "adds evaluation"),
+                texts[3].content_hash: Outcome("sharing", None, 0.8, "tokenizer"),
                 "unrelated": Outcome("bug_fix")}
     frame = llm_label_rows(commits, texts, outcomes, previous, "llm:m", "p1")
     assert frame.schema == pl.Schema(LABEL_SCHEMA)
     got = frame.to_dicts()
-    assert len(got) == 2  # commit 3: no answer and no earlier row of its own, so no row
-    answered, kept = got
+    assert len(got) == 3  # commit 3: no answer and no earlier row of its own, so no row; commit 4 answered
+    answered, kept, last = got
+    assert (last["sha"], last["category"]) == (rows[3]["sha"], "sharing")
     assert abs(answered.pop("labelled_at") - datetime.now(UTC)) < timedelta(minutes=5)
     assert answered == {
         "family_key": FAMILY, "platform": "github", "repo": "cahya/indonesian-lm", "sha": rows[0]["sha"],
@@ -228,7 +243,7 @@ def test_previous_labels_are_one_labellers_rows_of_one_family(warehouse):
     assert found.filter(pl.col("sha") == "a").row(0, named=True) == row(FAMILY, "llm:m", "a")
 
 
-def test_rules_rows_label_every_commit_with_the_rules_answer():
+def test_rules_rows_label_every_commit_with_the_rules_answer(tokyo):
     rows = [commit_row(1, "github", "Pin transformers==4.30.2", ["requirements.txt"]),
             commit_row(2, "hub", "Update README.md", ["README.md"])]
     commits = _commits(rows)
