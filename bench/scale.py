@@ -93,10 +93,11 @@ def step_seconds(worker: Worker) -> float:
 
 
 def report(results: list[Measurement]) -> str:
-    lines = [f"{'warehouse':<10} {'workers':>7} {'families':>8} {'wall s':>8} {'step s':>8}  failed"]
+    lines = [f"{'warehouse':<10} {'workers':>7} {'families':>8} {'wall s':>8} {'step s':>8} {'busy':>5}  failed"]
     for m in results:
-        lines.append(f"{m.backend:<10} {m.workers:>7} {m.families:>8} {m.seconds:>8.1f} {m.step_seconds:>8.1f}  "
-                     f"{', '.join(m.failed) or '-'}")
+        busy = m.step_seconds / (m.seconds * m.workers)
+        lines.append(f"{m.backend:<10} {m.workers:>7} {m.families:>8} {m.seconds:>8.1f} {m.step_seconds:>8.1f} "
+                     f"{busy:>5.0%}  {', '.join(m.failed) or '-'}")
     by = {(m.backend, m.workers): m.seconds for m in results}
     lines.append("")
     for backend in BACKENDS:
@@ -108,10 +109,12 @@ def report(results: list[Measurement]) -> str:
         f"Limits on this machine: {cores} cores shared by the workers, the {results[0].families} "
         "run processes, PostgreSQL, Redis and the local API server, so a second worker adds at most what a second",
         "core is free to give. On the file the duckdb pool (limit 1 across runs) keeps label and sync steps from",
-        "overlapping however many workers, and every write queues on its single-writer lock; the lake's instance",
+        "overlapping however many workers, a step blocked on it re-checks on Dagster's backoff (1 to 15 s) while",
+        "workers sit idle, and every write queues on the single-writer lock; the lake's instance",
         "(dagster-ducklake.yaml) lifts the pools and its writers commit concurrently (conflicts retried).",
-        "'step s' is the time workers spent in steps, summed: when it grows with a second worker while the wall time",
-        "does not drop, the steps are competing for the same cores (CPU-bound), not waiting on each other.",
+        "'step s' is the time workers spent in steps, summed; 'busy' that over wall time x workers. Step seconds",
+        "growing with a second worker while the wall time does not drop: the steps compete for the same cores",
+        "(CPU-bound). Low 'busy': the runs wait on something else (pool slots, orchestration).",
     ]
     return "\n".join(lines)
 
