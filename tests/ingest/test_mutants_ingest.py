@@ -858,3 +858,9 @@ def test_write_family_appends_drops_what_a_complete_history_lacks_and_replaces_t
     assert history.write_family(warehouse, family, unchanged, datetime(2025, 1, 1, tzinfo=UTC)) == (
         history.WriteResult(0, {}))
     assert warehouse.query("select max(checked_at) as t from raw.repo_state")["t"].item() == later
+    # the variant left the family while nothing else changed: its commits and state still go
+    family = FamilyRepos("f", "o/r", [], warehouse.query("select * from raw.repo_state"))
+    assert history.write_family(warehouse, family, unchanged[:1], datetime(2025, 1, 1, tzinfo=UTC)) == (
+        history.WriteResult(0, {}))
+    assert warehouse.query("select distinct repo from raw.commits").rows() == [("o/r",)]
+    assert warehouse.query("select repo, checked_at from raw.repo_state").rows() == [("o/r", later)]
