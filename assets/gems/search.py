@@ -297,9 +297,11 @@ def _scout(answers: _Answers, scout: Hashable, reach: int, step: int, allowance:
 
     Why: where strong candidates answer alike, most questions are right (or wrong) for all of them and
     separate nobody; a question a strong candidate just below them gets wrong is near the top's
-    ability, where they split. The scout is not a survivor, so selecting on its answers does not bias
-    the survivors' comparison. A question nobody has answered says nothing about itself, so answering
-    is the only way to learn which questions split the top.
+    ability, where they split. The scout is not a survivor, so no survivor's own answers choose its
+    questions; but they are ranked on questions near the top's ability, which is their order on the
+    task only where candidates differ by one ability (it loses under near-duplicate clusters and skill
+    blocks: docs/gems.md). A question nobody has answered says nothing about itself, so answering is
+    the only way to learn which questions split the top.
     """
     n = min(SCOUT_CAP * step, allowance, len(answers.queries) - reach)
     if n <= step:
