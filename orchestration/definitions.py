@@ -14,7 +14,6 @@ from orchestration.dead_runs import dead_runs_sensor
 from orchestration.executors import executor_from_env
 from orchestration.jobs import JOBS
 from orchestration.policies import with_policies
-from orchestration.queues import with_queues
 from orchestration.resources import default_resources
 from orchestration.schedules import SCHEDULES
 from orchestration.sensors import SENSORS
@@ -25,11 +24,11 @@ def build_definitions(resources: dict[str, dg.ConfigurableResource]) -> dg.Defin
     """The whole code location over the given resources (the demo and tests pass their own endpoints).
 
     Owners, tags and automation conditions of every stage's assets are set in one place: policies.py;
-    the Celery queue of every step in another: queues.py; sql/ddl's constraints become blocking checks of
+    only the gems evaluation carries a Celery queue tag (queues.py); sql/ddl's constraints become blocking checks of
     the assets that write each table in constraints.py. The executor is Dagster's default unless
     ``HUBSCOPE_CELERY_BROKER`` selects Celery workers (executors.py).
     """
-    return with_queues(with_policies(with_constraint_checks(dg.Definitions.merge(
+    return with_policies(with_constraint_checks(dg.Definitions.merge(
         ingest.defs,
         label.defs,
         sync.defs,
@@ -37,7 +36,7 @@ def build_definitions(resources: dict[str, dg.ConfigurableResource]) -> dg.Defin
         dg.Definitions(resources=resources),
         dg.Definitions(jobs=JOBS, schedules=SCHEDULES, sensors=[*SENSORS, read_snapshot_sensor, dead_runs_sensor],
                        executor=executor_from_env()),
-    ))))
+    )))
 
 
 defs = build_definitions(default_resources())

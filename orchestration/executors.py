@@ -19,8 +19,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
-from dagster_celery import celery_executor
-from dagster_celery.defaults import broker_transport_options
 
 from orchestration.queues import DEFAULT_QUEUE
 
@@ -35,7 +33,12 @@ second time by another worker, so the window is longer than any step."""
 
 def celery_settings(broker: str, backend: str | None = None) -> dict[str, Any]:
     """The executor config for dagster-celery: the broker, results on the same Redis unless given,
-    untagged steps to the ``default`` queue, a worker takes a step only when it has a free process."""
+    untagged steps to the ``default`` queue, a worker takes a step only when it has a free process.
+
+    dagster-celery (the ``team`` extra) is imported here, not at module level, so the code location
+    loads without it when no broker is configured."""
+    from dagster_celery.defaults import broker_transport_options
+
     return {
         "broker": broker,
         "backend": backend or broker,
@@ -58,4 +61,8 @@ def settings_from_env(env: Mapping[str, str] = os.environ) -> dict[str, Any] | N
 def executor_from_env(env: Mapping[str, str] = os.environ) -> dg.ExecutorDefinition | None:
     """The code location's executor: dagster-celery's, configured from the environment, or None."""
     settings = settings_from_env(env)
-    return celery_executor.configured(settings, name="hubscope_celery") if settings else None
+    if settings is None:
+        return None
+    from dagster_celery import celery_executor
+
+    return celery_executor.configured(settings, name="hubscope_celery")

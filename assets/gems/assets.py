@@ -22,6 +22,7 @@ from assets.gems.search import (
 )
 from assets.gems.tasks import SHIPPED_TASK, Task, load_hub_task, load_task_file
 from orchestration.partitions import BASE_MODELS
+from orchestration.queues import GPU_STEP_TAGS
 from orchestration.resources import HubResource
 from orchestration.warehouse import Warehouse, table_preview
 
@@ -157,7 +158,7 @@ def result_frames(key: str, task: str, result: SearchResult, n_cands: int, n_que
 
 @dg.asset(
     key=["core", "gem_search"], group_name=GROUP, partitions_def=BASE_MODELS, pool="gpu",
-    deps=[gem_candidates, gem_queries], kinds={"pytorch", "duckdb", "python"}, op_tags={"hubscope/gpu": "true"},
+    deps=[gem_candidates, gem_queries], kinds={"pytorch", "duckdb", "python"}, op_tags={"hubscope/gpu": "true", **GPU_STEP_TAGS},
     description="Budgeted search over the pool: candidates answer task queries through the evaluator "
     "(stored answers reused, per-query outcomes in core.gem_outcomes, failures in core.gem_failures), "
     "per-round records in core.gem_rounds and each strategy's pick in core.gem_picks.",

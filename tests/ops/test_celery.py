@@ -10,10 +10,11 @@ import dagster as dg
 import pytest
 from dagster_celery.executor import CeleryExecutor
 from dagster_celery.make_app import make_app
+from dagster_celery.tags import DAGSTER_CELERY_QUEUE_TAG
 
 from orchestration.definitions import build_definitions, defs
 from orchestration.executors import BROKER_ENV, settings_from_env
-from orchestration.queues import queue_of
+from orchestration.queues import QUEUE_TAG, queue_of
 from orchestration.resources import default_resources
 
 EVALUATION_STEP = "core__gem_search"
@@ -38,7 +39,8 @@ def test_only_the_evaluation_step_goes_to_the_gpu_queue(monkeypatch: pytest.Monk
     assert len(steps) > 20, "every asset and check of the code location is a step of the asset job"
     # the queue a step without a queue tag goes to is the Celery app's default, as the executor builds it
     app = make_app(CeleryExecutor.for_cli(**settings_from_env()).app_args())
-    routed = {key: tags.get("dagster-celery/queue", app.conf.task_default_queue) for key, tags in steps.items()}
+    assert QUEUE_TAG == DAGSTER_CELERY_QUEUE_TAG  # the key hubscope spells out is the one dagster-celery reads
+    routed = {key: tags.get(DAGSTER_CELERY_QUEUE_TAG, app.conf.task_default_queue) for key, tags in steps.items()}
     assert {k for k, q in routed.items() if q == "gpu"} == {EVALUATION_STEP}
     assert {q for k, q in routed.items() if k != EVALUATION_STEP} == {"default"}
     assert all(queue_of(tags) == routed[key] for key, tags in steps.items())
