@@ -196,6 +196,16 @@ def test_a_board_of_failures_keeps_its_column_types():
     assert board["gem_reason"].to_list() == ["not a gem: evaluation failed (oom)", "not a gem: evaluation failed (gated)"]
 
 
+def test_a_single_answer_is_an_estimate():
+    """A candidate dropped after one question: 1/1 is an accuracy of 1.0 with a wide interval
+    (Wilson 95%: 0.207 to 1), not a missing estimate."""
+    board = by_id(build([("pop/m", 1000, 50, 100), ("once/m", 3, 1, 1), ("never/m", 2, 0, 1)]))
+    assert (board["once/m"]["accuracy"], board["never/m"]["accuracy"]) == (1.0, 0.0)
+    assert (board["once/m"]["ci_low"], board["once/m"]["ci_high"]) == pytest.approx(wilson(1, 1), abs=1e-9)
+    assert board["once/m"]["ci_low"] == pytest.approx(0.2065, abs=1e-3)
+    assert board["once/m"]["rank_performance"] == 1 and board["never/m"]["rank_performance"] == 3
+
+
 def test_missing_downloads_rank_as_zero():
     board = by_id(build([("a/m", None, 50, 100), ("b/m", 0, 50, 100), ("c/m", 1, 50, 100)]))
     assert [board[r]["rank_downloads"] for r in ("c/m", "a/m", "b/m")] == [1, 2, 2]
