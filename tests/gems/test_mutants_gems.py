@@ -117,6 +117,15 @@ def test_not_significantly_better_than_the_popular_one_says_p_and_alpha():
                                              "performance, better than pop/m (p = 0.239)")
 
 
+def test_a_p_value_equal_to_alpha_is_not_significant():
+    from assets.gems.stats import better_p_value
+
+    p = better_p_value(55, 100, 50, 100)
+    rows = by_id(build([("pop/m", 1000, 50, 100), ("rare/m", 3, 55, 100)], alpha=p))
+    assert rows["rare/m"]["p_vs_popular"] == p and not rows["rare/m"]["hidden_gem"]
+    assert rows["rare/m"]["gem_reason"].startswith("not a gem: not significantly better")
+
+
 def test_alpha_also_decides_which_models_are_significantly_better():
     """80/100 vs 70/100: pooled .75, se = sqrt(.75 x .25 x 2/100) = .0612, z = 1.63, p = 0.051: not
     significant at 0.05, so both are in the top; at 0.06 a.m beats b.m, which leaves the top 1."""
@@ -188,8 +197,8 @@ def test_a_failed_candidates_stored_answers_are_shown_but_never_compared():
 
 
 def test_a_board_of_failures_keeps_its_column_types():
-    board = build([("a/m", 10, 0, 0), ("b/m", 5, 0, 0)], failures={"a/m": "oom", "b/m": "gated"})
-    assert board.height == 2
+    board = build([("b/m", 5, 0, 0), ("a/m", 10, 0, 0)], failures={"a/m": "oom", "b/m": "gated"})
+    assert board["repo_id"].to_list() == ["a/m", "b/m"]  # no performance rank: by downloads
     assert {c: board.schema[c] for c in ("ci_low", "ci_high", "p_vs_popular", "rank_performance", "accuracy")} == {
         "ci_low": pl.Float64, "ci_high": pl.Float64, "p_vs_popular": pl.Float64, "rank_performance": pl.Int32,
         "accuracy": pl.Float64}
