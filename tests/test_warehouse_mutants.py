@@ -133,3 +133,19 @@ def test_a_preview_shows_ten_rows_by_default_and_cuts_cells_over_300_characters(
     assert [(c.name, c.type) for c in preview.schema.columns] == [
         ("n", "int"), ("text", "string"), ("share", "float"), ("day", "string")]
     assert [r.data["n"] for r in table_preview(frame, rows=3).records] == [0, 1, 2]
+
+
+def test_query_binds_its_parameters(warehouse: Warehouse) -> None:
+    warehouse.append("core.variants", pl.DataFrame({"family_key": ["f", "g"], "repo_id": ["a/x", "b/y"]}))
+    assert warehouse.query("select repo_id from core.variants where family_key = ?", ["g"]).rows() == [("b/y",)]
+    assert warehouse.query("select $n + 1 as x", {"n": 41}).item() == 42
+
+
+def test_insert_frame_refuses_a_conflict_rule_it_does_not_know(warehouse: Warehouse) -> None:
+    from orchestration.warehouse import insert_frame
+
+    frame = pl.DataFrame({"family_key": ["f"], "repo_id": ["a/x"]})
+    with warehouse.transaction() as con:
+        with pytest.raises(ValueError, match=r"^insert_frame: unsupported on_conflict 'do update set x = 1'$"):
+            insert_frame(con, "core.variants", frame, on_conflict="do update set x = 1")
+    assert warehouse.query("select count(*) from core.variants").item() == 0
