@@ -128,10 +128,14 @@ def test_incremental_refresh_reads_only_commits_after_the_stored_head(fresh, tmp
 def test_unchanged_refresh_opens_no_write_transaction(fresh):
     opened = []
 
-    class CountingWarehouse(Warehouse):
+    class CountingWarehouse(Warehouse):  # both ways a write can open a transaction
         def transaction(self):
-            opened.append(1)
+            opened.append("transaction")
             return super().transaction()
+
+        def run_transaction(self, work, what="write"):
+            opened.append("run_transaction")
+            return super().run_transaction(work, what)
 
     spy = CountingWarehouse(database=str(fresh.db))
     family = history.load_family(spy, "indolab__indobert-lite")
