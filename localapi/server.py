@@ -127,6 +127,7 @@ class LocalAPI:
         self.in_flight = 0
         self.peak_in_flight = 0  # most requests handled at once since the last reset (concurrency tests)
         self._lock = threading.Lock()
+        self._released = threading.Event()  # set by reset(): answers held back by a delay fault go out at once
         self._server: ThreadingHTTPServer | None = None
         self.base_url = ""
 
@@ -177,7 +178,11 @@ class LocalAPI:
         return f
 
     def reset(self) -> None:
+        """Clear faults and the request log; answers still held back by a delay fault are sent now
+        (a test that stalls the server does not leave its successor waiting out the stall)."""
         with self._lock:
+            released, self._released = self._released, threading.Event()
+            released.set()
             self.faults.clear()
             self.log.clear()
             self.peak_in_flight = self.in_flight
@@ -236,7 +241,7 @@ class LocalAPI:
         name = found[0].name if found else "unmatched"
         fault = self._take_fault(name)
         if fault and fault.delay:
-            time.sleep(fault.delay)
+            self._released.wait(fault.delay)
         if fault and fault.status:
             body = fault.body if fault.body is not None else {"error": f"injected {fault.status}"}
             return json_response(body, fault.status, **fault.headers), name, fault

@@ -105,8 +105,8 @@ def test_a_slow_remote_in_one_family_does_not_delay_another_familys_write(cli_ho
         assert fast.returncode == 0, fast.stdout + fast.stderr
         assert slow.poll() is None, "the slow family is still waiting on its remote"
     finally:
+        local_api.reset()  # releases the held answer: the slow family goes on and finishes its write
         slow.wait(timeout=delay + 120)
-        local_api.reset()
     assert slow.returncode == 0, slow.stdout.read()
     written = Warehouse(database=str(cli_home.database)).query(
         "select family_key, count(*) as n from raw.commits where family_key in ('glotta-nlp__glotta', 'sparse-lab__sparse-t5') group by 1")
