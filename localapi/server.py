@@ -94,6 +94,10 @@ class Router:
         return self.route("POST", pattern, name)
 
 
+UNLOGGED = "_released"
+"""The route name of a request whose delay reset() cut short: it belongs to the test before the reset."""
+
+
 @dataclass
 class Fault:
     route: str = "*"
@@ -240,8 +244,8 @@ class LocalAPI:
         found = self._match(req.method, req.path)
         name = found[0].name if found else "unmatched"
         fault = self._take_fault(name)
-        if fault and fault.delay:
-            self._released.wait(fault.delay)
+        if fault and fault.delay and self._released.wait(fault.delay):
+            name = UNLOGGED  # released by reset(): answered, but not counted in the new log
         if fault and fault.status:
             body = fault.body if fault.body is not None else {"error": f"injected {fault.status}"}
             return json_response(body, fault.status, **fault.headers), name, fault
@@ -286,7 +290,7 @@ class _Handler(BaseHTTPRequestHandler):
             payload = payload[: max(1, len(payload) // 2)]
             headers["Content-Length"] = str(len(payload))
         headers.setdefault("Content-Length", str(len(payload)))
-        if route != "_admin":
+        if route not in ("_admin", UNLOGGED):
             with self.api._lock:
                 self.api.log.append(Seen(req.method, req.path, route, resp.status, time.time(), _basic_user(req.headers),
                                          0 if req.method == "HEAD" or resp.status == 304 else len(payload)))
