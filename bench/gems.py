@@ -15,8 +15,9 @@ Sections (``--sections``, default all):
     top 100 (shared halving over them with the whole budget), the oracle order (the default asking the
     questions most informative at the top of the pool first, from the simulator's true item
     parameters) and, where the top 1% is one model, the final-pair limit (how often the best beats
-    the runner-up on as many shared questions as the default's last round had). ``scouted``, a
-    candidate default no run uses yet, is paired against the default like the rivals.
+    the runner-up on as many shared questions as the default's last round had). Model loads (the
+    survivors summed over rounds: what a real search loads, as the query budget does not count it)
+    are reported beside the budget.
 ``replay``
     The study's Table 2: whole digitised trees (246 to 641 candidates) at N = 10 and 50 queries per
     model, mean rank and accuracy of the pick beside the paper's (``bench/reference/``).
@@ -44,7 +45,7 @@ sys.path.insert(0, str(ROOT))
 from scipy.special import expit  # noqa: E402
 
 from assets.gems.search import (  # noqa: E402
-    halving, paper_schedule, scouted, search, search_in_order, shared_halving,
+    halving, paper_schedule, search, search_in_order, shared_halving,
 )
 from assets.gems.simulate import AGREEMENT_LEVELS, FLOORS, GEM_SKEWED, agreement, load_atlas, simulated_pool  # noqa: E402
 from assets.gems.stats import wilson_interval  # noqa: E402
@@ -53,10 +54,9 @@ TREES = sorted(FLOORS)
 N_QUERIES = 3000
 PER_MODEL = N_QUERIES // 50  # 1/50 of exhaustive
 DEFAULT = "adaptive"
-RIVALS = ("aggressive", "shared_halving", "halving", "scouted")
+RIVALS = ("aggressive", "shared_halving", "halving")
 STRATEGIES = {
     DEFAULT: search,
-    "scouted": scouted,
     "aggressive": lambda c, q, o, b, *, seed, first_keep=100: paper_schedule(c, q, o, b, seed=seed, first_keep=first_keep),
     "shared_halving": shared_halving,
     "halving": halving,
@@ -137,12 +137,13 @@ def pair_ceiling(pool, depth: int, rng: np.random.Generator, draws: int = 20) ->
     return wins / draws
 
 
-def trial(result, pool) -> tuple[float, float, float, float, float]:
-    """One pick: in the top 1%, the exact best, its rank, its accuracy gap to the best (points), share of the budget spent."""
+def trial(result, pool) -> tuple[float, float, float, float, float, float]:
+    """One pick: in the top 1%, the exact best, its rank, its accuracy gap to the best (points), share of
+    the budget spent, model loads (survivors summed over rounds)."""
     acc = pool.task_accuracy
     pick = result.pick
     return (float(pick in pool.top(0.01)), float(pick in pool.best()), float((acc > acc[pick]).sum() + 1),
-            100 * float(acc.max() - acc[pick]), result.spent / result.budget)
+            100 * float(acc.max() - acc[pick]), result.spent / result.budget, float(sum(len(r.survivors) for r in result.rounds)))
 
 
 def mean_ci(x: np.ndarray) -> tuple[float, float]:
@@ -169,8 +170,8 @@ def run_cell(scenario: Scenario, size: int, seeds: range) -> dict:
     return {"rows": {k: np.array(v) for k, v in rows.items()}, "ceiling": float(np.mean(ceilings)) if ceilings else None}
 
 
-METRICS = ("P(top 1%)", "P(best)", "mean rank", "gap (points)", "spent")
-BETTER_HIGH = (True, True, False, False, True)
+METRICS = ("P(top 1%)", "P(best)", "mean rank", "gap (points)", "spent", "loads")
+BETTER_HIGH = (True, True, False, False, True, False)
 
 
 def cell_report(scenario: Scenario, size: int, cell: dict) -> list[str]:
@@ -178,7 +179,7 @@ def cell_report(scenario: Scenario, size: int, cell: dict) -> list[str]:
     rows, n = cell["rows"], len(cell["rows"][DEFAULT])
     out = [f"\n### {scenario.name} (agreement {scenario.agreement:.0%}, {scenario.structure}), K = {size}, {n} seeds, "
            f"{PER_MODEL} queries per model (1/50 of exhaustive)",
-           "| strategy | P(top 1%) | P(best) | mean rank | gap (points) | spent |", "| --- | --- | --- | --- | --- | --- |"]
+           "| strategy | P(top 1%) | P(best) | mean rank | gap (points) | spent | loads |", "| --- | --- | --- | --- | --- | --- | --- |"]
     for name, arr in rows.items():
         cells = []
         for j in range(2):
@@ -189,6 +190,7 @@ def cell_report(scenario: Scenario, size: int, cell: dict) -> list[str]:
             m, h = mean_ci(arr[:, j])
             cells.append(f"{m:.2f} ± {h:.2f}")
         cells.append(f"{arr[:, 4].mean():.1%}")
+        cells.append(f"{arr[:, 5].mean():.0f}")
         out.append(f"| {name} | " + " | ".join(cells) + " |")
     out.append("paired, default minus rival (95% interval; * = significant, (+) default better, (-) default worse):")
     for rival in RIVALS:

@@ -54,17 +54,18 @@ trail a lucky leader, is rarely among the dropped)."""
 TIE_CAP = 2.0
 """``adaptive``: the first round keeps everyone tied at the cut-off score, up to this many times the
 planned survivors (tuning seeds, never the reported ones: docs/gems.md)."""
-SCOUT_KAPPA = 0.55
-"""``scouted``: a round is scouted only when the survivors answer alike well beyond chance (mean Cohen's
-kappa of the leader against each other survivor at least this). Two equal 70% candidates have kappa
-~0.17 at 65% agreement, ~0.40 at 75%, ~0.69 at 87%, ~0.79 at 91%: where answers are this noisy one
-scout's answer says almost nothing about how a question splits the top, and scouting only costs."""
-SCOUT_MIN_SURVIVORS = 8
-"""``scouted``: no scouting for rounds with fewer survivors: the scout's answers would cost as much as the round."""
-SCOUT_COST = 3
-"""``scouted``: scout answers planned per question the survivors are asked (a near-top scout misses ~1 in 3)."""
-SCOUT_CAP = 4
-"""``scouted``: at most this many scout answers per question the survivors are asked."""
+FIRST_SCREEN = 0.05
+"""``adaptive``: the first round asks every candidate this share of its per-candidate budget (at least one
+question): 3 questions at the study's 60 per model. Tuned on seeds 7000-7199 (docs/gems.md): a longer
+first screen leaves too little for the middle rounds where a dense top is decided (6 questions lost
+4 points at 65% agreement, 10 questions 14), a shorter one cuts gem-skewed pools of 100 on noise."""
+COARSE_ABOVE = 100
+"""``adaptive``: while more candidates than this survive, each round doubles the shared questions; below
+it, each round asks :data:`FINE_GROWTH` times as many. Rounds cost model loads (every survivor is loaded
+again), which the query budget does not count; finer rounds pay off only once few candidates remain."""
+FINE_GROWTH = 1.25
+"""``adaptive``: how much the shared questions grow per round once at most :data:`COARSE_ABOVE` survive
+(at 65% agreement, pools of 1,000: 1.25 kept the top 1% in 88.5% of tuning seeds, 1.6 86.5%, 2.0 81.5%)."""
 
 
 T = TypeVar("T")
@@ -210,12 +211,6 @@ class _Answers:
             raise CandidateFailed(f"answered {outcome.size} of {len(ids)} queries", answered=min(outcome.size, len(ids)))
         return outcome.astype(bool)
 
-    def promote(self, reach: int, first: np.ndarray, last: np.ndarray) -> None:
-        """Reorder the shared questions nobody has reached: ``first`` next, ``last`` after all others."""
-        rest = self.common[reach:]
-        middle = rest[~np.isin(rest, np.concatenate([first, last]))]
-        self.common = np.concatenate([self.common[:reach], first, middle, last])
-
     def n(self, cand: Hashable) -> int:
         return len(self.rows.get(cand, ()))
 
@@ -271,68 +266,27 @@ def _pick(answers: _Answers, survivors: list[Hashable], result: SearchResult) ->
     return answers.best_first(pool)[0]
 
 
-def kappa(rows: np.ndarray) -> float:
-    """Mean Cohen's kappa of the first row (the leader) against each other row: agreement beyond what
-    their accuracies alone give, 0 where it is undefined (a row all right or all wrong on both sides)."""
-    leader, others = rows[0].astype(float), rows[1:].astype(float)
-    p1, p2 = leader.mean(), others.mean(axis=1)
-    observed = (others == leader).mean(axis=1)
-    chance = p1 * p2 + (1 - p1) * (1 - p2)
-    defined = chance < 1
-    return float(np.where(defined, (observed - chance) / np.where(defined, 1 - chance, 1), 0.0).mean())
+Cut = Callable[[_Answers, list[Hashable], int, bool], int]
+"""How many of the ranked survivors a round keeps: (answers, ranked survivors, planned keep, whether no
+earlier round has cut anyone) -> keep."""
 
 
-def _next_scout(answers: _Answers, ranked: list[Hashable], keep: int) -> Hashable | None:
-    """``scouted``: the best candidate this round cut, when the next round is worth scouting (at least
-    :data:`SCOUT_MIN_SURVIVORS` survivors answering alike beyond :data:`SCOUT_KAPPA`); else ``None``."""
-    if keep >= len(ranked) or keep < SCOUT_MIN_SURVIVORS:
-        return None
-    return ranked[keep] if kappa(np.array([answers.rows[c] for c in ranked[:keep]])) >= SCOUT_KAPPA else None
-
-
-def _scout(answers: _Answers, scout: Hashable, reach: int, step: int, allowance: int, result: SearchResult) -> int:
-    """The scout answers up to :data:`SCOUT_CAP` x ``step`` questions nobody has reached (within
-    ``allowance``); those it got wrong are asked of the survivors first and those it got right last.
-    Returns the answers it spent.
-
-    Why: where strong candidates answer alike, most questions are right (or wrong) for all of them and
-    separate nobody; a question a strong candidate just below them gets wrong is near the top's
-    ability, where they split. The scout is not a survivor, so no survivor's own answers choose its
-    questions; but they are ranked on questions near the top's ability, which is their order on the
-    task only where candidates differ by one ability (it loses under near-duplicate clusters and skill
-    blocks: docs/gems.md). A question nobody has answered says nothing about itself, so answering is
-    the only way to learn which questions split the top.
-    """
-    n = min(SCOUT_CAP * step, allowance, len(answers.queries) - reach)
-    if n <= step:
-        return 0
-    positions = answers.common[reach:reach + n]
-    right, charged = _attempt(result, scout, lambda: answers.answer(scout, positions))
-    if right is None:
-        return charged
-    answers.promote(reach, positions[~right], positions[right])
-    return n
-
-
-Cut = Callable[[_Answers, list[Hashable], int, int], int]
-"""How many of the ranked survivors a round keeps: (answers, ranked survivors, planned keep, round) -> keep."""
-
-
-def _planned_cut(answers: _Answers, ranked: list[Hashable], planned: int, round_: int) -> int:
+def _planned_cut(answers: _Answers, ranked: list[Hashable], planned: int, first_cut: bool) -> int:
     return planned
 
 
 def _adaptive_cut(alpha: float, tie_cap: float = TIE_CAP) -> Cut:
-    """The default's cut: halving, except that a tie is never split and a clear loser never kept.
+    """The default's cut: the planned number, except that the first cut never splits a tie and a clear
+    loser is never kept.
 
-    1. In the first round, ties at the cut-off stay: on its few shared questions scores are small
+    1. At the first cut, ties at the cut-off stay: on its few shared questions scores are small
        integers and dozens of candidates share the cut-off score, so cutting inside that tie is a
        coin flip (the issue's "lottery"; on gem-skewed pools of 100 it lost the best gem in one
        trial of six). Every candidate scoring as high as the last planned survivor is kept, up to
        ``tie_cap`` times the planned number (and one fewer than the round had, so the pool always
-       shrinks). Later rounds have many more questions and far fewer exact ties, and there the extra
-       survivors cost more than they save: keeping ties in every round lost 11 points of P(top 1%)
-       against plain shared halving on atlas pools of 300 (docs/gems.md).
+       shrinks). Later cuts have many more questions and far fewer exact ties, and there the extra
+       survivors cost more than they save: keeping ties at every cut lost 10 to 19 points of P(top 1%)
+       on atlas pools of 1,000 at 65-75% agreement (docs/gems.md).
     2. Clear losers go: the test is paired, on the questions both answered (the survivors share one
        order). The leader scores ``d`` more on ``m`` questions where the two disagree; under "equally
        good" each such question favours either side with probability 1/2, so ``d / sqrt(m)`` is about
@@ -341,13 +295,13 @@ def _adaptive_cut(alpha: float, tie_cap: float = TIE_CAP) -> Cut:
        for evidence. At least two are kept.
     """
 
-    def cut(answers: _Answers, ranked: list[Hashable], planned: int, round_: int) -> int:
+    def cut(answers: _Answers, ranked: list[Hashable], planned: int, first_cut: bool) -> int:
         if len(ranked) <= 2:
             return planned
         rows = np.array([answers.rows[c] for c in ranked])
         scores = rows.sum(axis=1)
         keep = planned
-        if round_ == 0:
+        if first_cut:
             tied = int((scores >= scores[planned - 1]).sum())  # ranked by score: the tie's members come first
             keep = min(tied, max(planned, min(len(ranked) - 1, int(tie_cap * planned))))
         lead_margin = (rows[0].astype(int) - rows.astype(int)).sum(axis=1)
@@ -383,17 +337,73 @@ def _round_step(plan: list[int], remaining: int, room: int, floor: int = 0) -> i
     return max(1, min(spend(low)[1], room, remaining // plan[0]))
 
 
+def _next_reach(reach: int, survivors: int, first: int, n_queries: int) -> int:
+    """Shared questions each survivor will have answered after the coming round (``adaptive``): the
+    first screen, then twice as many per round while many survive, :data:`FINE_GROWTH` times once few do."""
+    if reach == 0:
+        return min(first, n_queries)
+    growth = 2.0 if survivors > COARSE_ABOVE else FINE_GROWTH
+    return min(n_queries, max(reach + 1, math.ceil(reach * growth)))
+
+
+def _power_round(survivors: int, reach: int, remaining: int, n_queries: int, first: int) -> tuple[int, int]:
+    """The coming round of the default's schedule: (questions answered after it, survivors it keeps).
+
+    Survivors fall as a power of the questions answered: after ``m`` shared questions about
+    ``survivors * (m / anchor) ** -alpha`` remain, where the anchor is where this round starts (the end
+    of the first screen for the first round, which therefore cuts nobody on purpose) and ``alpha`` is
+    the gentlest decay the remaining budget pays for, re-solved every round (so a
+    round that kept more than planned, or a failed candidate, only changes the later rounds).
+
+    Why a power law and not halving: in a dense top (the atlas trees: the 10th best of 1,000 lies 0.4
+    points above the 30th) the candidates a round cannot tell apart are all those within the noise of
+    ``m`` shared answers, which shrinks as ``1 / sqrt(m)``; with the pool's top about evenly spaced,
+    that is a number of candidates falling as a power of ``m``, far slower than halving's ``1 / m``.
+    Halving cuts the middle rounds inside that noise; the measured optimum on tuning seeds decays as
+    ``m ** -0.75`` (docs/gems.md).
+    """
+    upto = _next_reach(reach, survivors, first, n_queries)
+    anchor = reach or upto
+
+    def plan(alpha: float) -> tuple[int, int]:
+        """(what the rounds from here spend, this round's keep) at decay ``alpha``."""
+        s, n, m, total, keep = survivors, reach, upto, 0, None
+        while True:
+            total += s * (m - n)
+            n = m
+            s = max(1, min(s, math.floor(survivors * (n / anchor) ** -alpha)))
+            keep = s if keep is None else keep
+            if s <= 1 or n >= n_queries:
+                return total, keep
+            m = _next_reach(n, s, first, n_queries)
+
+    low, high = 0.0, 64.0  # spend falls as alpha grows; the gentlest alpha within the budget
+    if plan(low)[0] <= remaining:
+        return upto, survivors
+    for _ in range(40):
+        mid = (low + high) / 2
+        low, high = (low, mid) if plan(mid)[0] <= remaining else (mid, high)
+    spend, keep = plan(high)
+    if keep == 1 or spend > remaining:  # the last round the budget pays for: whatever is left goes to it,
+        upto = min(n_queries, reach + remaining // survivors)  # and what cannot give everyone one more
+        left = remaining - survivors * (upto - reach)  # question goes to the best so far, one more each
+        return upto, max(1, min(survivors - 1, left)) if upto < n_queries else 1
+    # what the plan leaves over (its rounds are whole questions) goes to this round, not back unspent
+    return min(n_queries, upto + (remaining - spend) // survivors), keep
+
+
 def _halving(
     candidates: Sequence[Hashable], queries: Sequence[Hashable], oracle: Oracle, budget: int, *, seed: int,
     strategy: str, shared: bool, first_keep: int | None, keep_fraction: float, first_share: float | None, cut: Cut,
-    shuffle: bool = True, scouting: bool = False,
+    shuffle: bool = True, power: bool = False,
 ) -> SearchResult:
-    """The elimination loop every halving strategy shares.
+    """The elimination loop every strategy that cuts the pool round by round shares.
 
-    Each round gets an equal share of what is left over the rounds still planned (so budget left
-    unspent by a capped round rolls over), split equally among the survivors; the first round gets at
-    least ``first_share`` of the budget. Budget the later rounds could not spend (the last survivors
-    run out of queries) is given to the earlier round instead of being left over. When the budget
+    ``power``: the default's schedule (:func:`_power_round`). Otherwise halving's: each round gets an
+    equal share of what is left over the rounds still planned (so budget left unspent by a capped
+    round rolls over), split equally among the survivors; the first round gets at least
+    ``first_share`` of the budget. Budget the later rounds could not spend (the last survivors run out
+    of queries) is given to the earlier round instead of being left over. In both, when the budget
     cannot give every survivor one more query, the round is cut to the survivors it can pay for. The
     running estimate of a survivor uses every answer it gave so far. The budget is never exceeded.
     """
@@ -405,7 +415,7 @@ def _halving(
     result = SearchResult(strategy, None, budget, 0, seed=seed)
     survivors = list(candidates)
     n_queries = len(queries)
-    scout = None
+    first_screen = max(1, math.ceil(FIRST_SCREEN * budget / len(candidates)))
     while len(survivors) > 1:
         reach = max(answers.n(c) for c in survivors)
         remaining = budget - result.spent
@@ -415,24 +425,53 @@ def _halving(
             survivors = answers.best_first(survivors)[:remaining]
             if len(survivors) == 1:
                 break
-        plan = survivor_schedule(len(survivors), None if result.rounds else first_keep, keep_fraction)
-        planned_keep = plan[1] if len(plan) > 1 else 1
-        floor = int(budget * first_share) if first_share is not None and not result.rounds else 0
-        step = _round_step([n + (SCOUT_COST if scout is not None else 0) for n in plan], remaining, n_queries - reach, floor)
-        spent = 0 if scout is None else _scout(answers, scout, reach, step, remaining - step * len(survivors), result)
-        survivors, asked = _ask(answers, survivors, reach + step, result)
-        spent += asked
+        if power:
+            upto, planned_keep = _power_round(len(survivors), reach, remaining, n_queries, first_screen)
+            step, cuts = upto - reach, planned_keep < len(survivors)
+        else:
+            plan = survivor_schedule(len(survivors), None if result.rounds else first_keep, keep_fraction)
+            planned_keep, cuts = (plan[1] if len(plan) > 1 else 1), len(plan) > 1
+            floor = int(budget * first_share) if first_share is not None and not result.rounds else 0
+            step = _round_step(plan, remaining, n_queries - reach, floor)
+        survivors, spent = _ask(answers, survivors, reach + step, result)
         result.spent += spent
         ranked = answers.best_first(survivors)
-        keep = cut(answers, ranked, planned_keep, len(result.rounds)) if len(plan) > 1 else len(ranked)
+        first_cut = all(len(r.kept) == len(r.survivors) for r in result.rounds)
+        keep = cut(answers, ranked, planned_keep, first_cut) if cuts else len(ranked)
         result.rounds.append(RoundRecord(
             len(result.rounds), list(ranked), min(reach + step, n_queries), spent, result.spent,
             [answers.estimate(c) for c in ranked], ranked[:keep],
         ))
         survivors = ranked[:keep]
-        scout = _next_scout(answers, ranked, keep) if scouting else None
+    if power and survivors and all(answers.n(c) >= n_queries for c in survivors):
+        survivors = _revive(answers, survivors, budget, result)
     result.pick = _pick(answers, survivors, result)
     return result
+
+
+def _revive(answers: _Answers, survivors: list[Hashable], budget: int, result: SearchResult) -> list[Hashable]:
+    """Budget left once every survivor has answered every question goes to the candidates cut last
+    (most answers first, then best estimate): each one the budget can complete answers the rest of the
+    task and joins the final comparison, on the same footing. The plan's rounds are whole questions
+    and cuts whole candidates, so a few hundred answers can be left over; unspent they would be waste.
+    """
+    n_queries = len(answers.queries)
+    cut = [c for c in answers.rows if c not in survivors and c not in result.failures]
+    cut.sort(key=lambda c: (-answers.n(c), -answers.estimate(c).accuracy))
+    revived, spent = [], 0
+    for cand in cut:
+        if n_queries - answers.n(cand) > budget - result.spent - spent:
+            break
+        alive, asked = _ask(answers, [cand], n_queries, result)
+        spent += asked
+        revived += alive
+    if not revived:
+        return survivors
+    result.spent += spent
+    ranked = answers.best_first(survivors + revived)
+    result.rounds.append(RoundRecord(len(result.rounds), ranked, n_queries, spent, result.spent,
+                                     [answers.estimate(c) for c in ranked], ranked[:1]))
+    return ranked
 
 
 def search(candidates: Sequence[Hashable], queries: Sequence[Hashable], oracle: Oracle, budget: int, *, seed: int) -> SearchResult:
@@ -459,27 +498,14 @@ def search_in_order(candidates: Sequence[Hashable], queries: Sequence[Hashable],
     return _adaptive(candidates, queries, oracle, budget, seed, "adaptive_in_order", shuffle=False)
 
 
-def scouted(candidates: Sequence[Hashable], queries: Sequence[Hashable], oracle: Oracle, budget: int, *, seed: int) -> SearchResult:
-    """The default search, with scouted questions where the survivors answer alike (strategy ``scouted``).
-
-    From the second round on, when at least :data:`SCOUT_MIN_SURVIVORS` survive and their answers
-    agree beyond chance (:data:`SCOUT_KAPPA`), the best candidate the last cut dropped answers the next
-    questions first, and the survivors are asked those it got wrong before the others (:func:`_scout`);
-    its answers count against the budget. Where answers are noisy (65-75% agreement) the gate almost
-    never opens and the search is the default's. A candidate default: measured in bench/gems.py beside
-    it, not run by the asset until it has beaten the default over the whole table (docs/gems.md).
-    """
-    return _adaptive(candidates, queries, oracle, budget, seed, "scouted", scouting=True)
-
-
 def _adaptive(
     candidates: Sequence[Hashable], queries: Sequence[Hashable], oracle: Oracle, budget: int, seed: int, strategy: str, *,
-    shuffle: bool = True, scouting: bool = False,
+    shuffle: bool = True,
 ) -> SearchResult:
-    """The default's halving, one body for :func:`search`, :func:`search_in_order` and :func:`scouted`,
-    so they differ in how the questions are ordered only."""
+    """The default's search, one body for :func:`search` and :func:`search_in_order`, so they differ in
+    how the questions are ordered only."""
     return _halving(candidates, queries, oracle, budget, seed=seed, strategy=strategy, shared=True, first_keep=None,
-                    keep_fraction=0.5, first_share=None, cut=_adaptive_cut(CUT_ALPHA), shuffle=shuffle, scouting=scouting)
+                    keep_fraction=0.5, first_share=None, cut=_adaptive_cut(CUT_ALPHA), shuffle=shuffle, power=True)
 
 
 def paper_schedule(
