@@ -8,20 +8,20 @@ fixed cut to 100 a lottery when candidates' answers are less alike than the stud
 true best in 40-51% of pools of 1,000): how hard a cut can safely be depends on how much two
 candidates' shared answers differ, which no constant knows in advance.
 
-:func:`search` (the default, strategy ``adaptive``) therefore cuts by evidence. It halves on shared
-questions, but its first cut never splits a tie at the cut-off score (on a few questions dozens of
-candidates tie, and a cut inside the tie is a coin flip), and it drops early only the candidates a
-paired test over their shared answers puts clearly behind the leader. Budget the last rounds cannot use (their few
-survivors run out of questions) goes to the earlier rounds instead of being left over. The study's
-schedule (``aggressive``), standard halving (``halving``) and shared-query halving
-(``shared_halving``) stay available by name (:data:`STRATEGIES`), so every run and the bench
-compare them. :func:`scouted` (the default plus scouted questions where the survivors answer alike)
-is a candidate default the bench measures beside it; no run uses it until it has beaten the default
-over the whole table (docs/gems.md).
+:func:`search` (the default, strategy ``adaptive``) asks shared questions too, but cuts far more
+gently than halving: survivors fall as a power of the questions answered (:func:`_power_round`),
+because in a dense top (the study's own trees: the 10th best of 1,000 lies 0.4 points above the
+30th) the candidates a round cannot tell apart are those within the noise of its shared answers, a
+number that shrinks like a power of the questions, not like halving's ``1 / m``. Its first cut never
+splits a tie at the cut-off score (on a few questions dozens of candidates tie, and a cut inside the
+tie is a coin flip), and every cut drops the candidates a paired test over their shared answers puts
+clearly behind the leader. The study's schedule (``aggressive``), standard halving (``halving``) and
+shared-query halving (``shared_halving``) stay available by name (:data:`STRATEGIES`), so every run
+and the bench compare them (docs/gems.md).
 
 Candidates answer queries through an :class:`Oracle` (the evaluator in production, an outcome
 matrix in simulation). Queries are taken as prefixes of a fixed order (one order for all when
-shared, one per candidate otherwise; ``scouted`` reorders only what nobody has reached), so a later
+shared, one per candidate otherwise), so a later
 round or a later run asks only for queries not answered before, and the evaluator's store turns
 those repeats into free look-ups.
 """
@@ -52,21 +52,24 @@ CUT_ALPHA = 0.05
 this level after a Bonferroni correction over the round's survivors (so the true best, which can
 trail a lucky leader, is rarely among the dropped)."""
 TIE_CAP = 2.0
-"""``adaptive``: the first round keeps everyone tied at the cut-off score, up to this many times the
+"""``adaptive``: the first cut keeps everyone tied at the cut-off score, up to this many times the
 planned survivors (tuning seeds, never the reported ones: docs/gems.md)."""
 FIRST_SCREEN = 0.05
 """``adaptive``: the first round asks every candidate this share of its per-candidate budget (at least one
-question): 3 questions at the study's 60 per model. Tuned on seeds 7000-7199 (docs/gems.md): a longer
-first screen leaves too little for the middle rounds where a dense top is decided (6 questions lost
-4 points at 65% agreement, 10 questions 14), a shorter one cuts gem-skewed pools of 100 on noise."""
+question), and cuts nobody: 3 questions at the study's 60 per model. Tuned on seeds 7000-7199 with the
+schedule's rank cuts alone (docs/gems.md): on pools of 1,000 at 65% agreement a first screen of 3
+kept the top 1% in 88.5%, of 6 in 85.0%, of 10 in 66.5% (it leaves too little for the middle rounds,
+where a dense top is decided); on gem-skewed pools of 100, 88.0%, 93.0% and 93.5% (the lone gem can
+miss a short screen), which the first cut's tie rule brings back to 92.0%."""
 COARSE_ABOVE = 100
 """``adaptive``: while more candidates than this survive, each round doubles the shared questions; below
-it, each round asks :data:`FINE_GROWTH` times as many. Rounds cost model loads (every survivor is loaded
-again), which the query budget does not count; finer rounds pay off only once few candidates remain."""
+it, each round asks :data:`FINE_GROWTH` times as many. Every round loads its survivors again, which the
+query budget does not count; fine rounds pay off once few candidates remain."""
 FINE_GROWTH = 1.25
-"""``adaptive``: how much the shared questions grow per round once at most :data:`COARSE_ABOVE` survive
-(at 65% agreement, pools of 1,000: 1.25 kept the top 1% in 88.5% of tuning seeds, 1.6 86.5%, 2.0 81.5%)."""
-
+"""``adaptive``: how much the shared questions grow per round once at most :data:`COARSE_ABOVE` survive.
+The same rank-cut tuning (65% agreement, pools of 1,000): one growth for every round kept the top 1%
+in 88.5% at 1.3, 86.5% at 1.6, 81.5% at 2.0; doubling while more than 100 survive and 1.25 after,
+88.5% with 3,633 model loads against 6,600 for 1.25 throughout (halving: 1,998)."""
 
 T = TypeVar("T")
 
@@ -477,9 +480,12 @@ def _revive(answers: _Answers, survivors: list[Hashable], budget: int, result: S
 def search(candidates: Sequence[Hashable], queries: Sequence[Hashable], oracle: Oracle, budget: int, *, seed: int) -> SearchResult:
     """The default search (strategy ``adaptive``): the stable entry point for any outcome data.
 
-    Halving on shared query sets, in which the first round keeps every candidate tied at the cut-off
-    score (up to :data:`TIE_CAP` times the planned survivors) and every round drops those a paired
-    test puts clearly behind the leader (:data:`CUT_ALPHA`). ``oracle``
+    Shared query sets on a power-law schedule (:func:`_power_round`: a first screen of
+    :data:`FIRST_SCREEN` of each candidate's budget, then survivors falling as a power of the questions
+    answered), whose first cut keeps every candidate tied at the cut-off score (up to :data:`TIE_CAP`
+    times the planned survivors) and whose every cut drops those a paired test puts clearly behind the
+    leader (:data:`CUT_ALPHA`); budget left once the last survivors have answered every question
+    completes the candidates cut last (:func:`_revive`). ``oracle``
     answers ``(candidate, query_ids)`` with 0/1 correctness; ``budget`` counts (candidate, query)
     answers and is never exceeded; ``seed`` fixes the query order and tie-breaks (the result
     carries it). Returns a :class:`SearchResult` (``pick``, ``spent``, ``rounds``, ``failures``).
