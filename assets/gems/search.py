@@ -346,7 +346,7 @@ def _next_reach(reach: int, survivors: int, first: int, n_queries: int) -> int:
     if reach == 0:
         return min(first, n_queries)
     growth = 2.0 if survivors > COARSE_ABOVE else FINE_GROWTH
-    return min(n_queries, max(reach + 1, math.ceil(reach * growth)))
+    return min(n_queries, math.ceil(reach * growth))  # growth > 1: at least one more question
 
 
 def _power_round(survivors: int, reach: int, remaining: int, n_queries: int, first: int) -> tuple[int, int]:

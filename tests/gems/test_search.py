@@ -15,7 +15,11 @@ from assets.gems.search import (
     CandidateFailed,
     CUT_ALPHA,
     _adaptive_cut,
+    SearchResult,
     _Answers,
+    _next_reach,
+    _power_round,
+    _revive,
     _round_step,
     exhaustive,
     halving,
@@ -330,3 +334,75 @@ def test_the_default_keeps_a_first_cut_tie_in_a_whole_search() -> None:
     scores = {e.candidate: e.correct for e in first.estimates}
     assert set(first.kept) >= {c for c, v in scores.items() if v == max(scores.values())}
     assert result.pick not in (2, 3)
+
+
+# --- the default's schedule ------------------------------------------------------------------------
+
+def test_rounds_double_the_questions_while_many_survive_and_grow_a_quarter_after() -> None:
+    """The first round asks the first screen; then 2x while more than COARSE_ABOVE (100) survive,
+    ceil(1.25x) (at least one more) once 100 or fewer do; never past the task."""
+    assert _next_reach(0, 1000, 3, 3000) == 3
+    assert _next_reach(6, 101, 3, 3000) == 12
+    assert _next_reach(6, 100, 3, 3000) == 8  # ceil(7.5)
+    assert _next_reach(2, 50, 3, 3000) == 3  # ceil(2.5)
+    assert _next_reach(1, 50, 3, 3000) == 2
+    assert _next_reach(2900, 5, 3, 3000) == 3000
+
+
+def test_the_first_round_cuts_nobody_and_a_budget_for_everyone_cuts_nobody() -> None:
+    """The first screen anchors the power law, so it keeps all; a budget that pays for every survivor
+    to answer every question needs no cut at all."""
+    assert _power_round(1000, 0, 60_000, 3000, 3) == (3, 1000)
+    assert _power_round(10, 40, 10 * (100 - 40), 100, 3) == (50, 10)
+
+
+def test_the_last_round_the_budget_pays_for_spends_it_all() -> None:
+    """8 survivors at 40 questions, 30 answers left: 3 more questions each (24), and the 6 left over
+    go to the best 6, one more each. 5 left: nobody can have one more each; the best 5 get one."""
+    assert _power_round(8, 40, 30, 100, 3) == (43, 6)
+    assert _power_round(8, 40, 5, 100, 3) == (40, 5)
+
+
+def test_more_budget_never_cuts_harder() -> None:
+    """The keep is the gentlest the budget pays for: as what is left grows, the keep never falls, and
+    the planned round never costs more than what is left."""
+    keeps = []
+    for remaining in range(2_000, 60_000, 2_000):
+        upto, keep = _power_round(500, 12, remaining, 3000, 3)
+        assert 500 * (upto - 12) <= remaining
+        keeps.append(keep)
+    assert keeps == sorted(keeps) and keeps[0] < keeps[-1]
+
+
+def test_budget_left_after_the_last_survivors_finish_completes_the_candidates_cut_last() -> None:
+    """Candidate 0 survived and answered all 4 questions; 1 was cut at 2 answers, 2 at 1. 3 answers
+    are left: 1 (most answers) completes with 2 and joins the final comparison, where it beats 0; 2
+    would need 3 more, and only 1 is left, so it stays out."""
+    outcomes = np.array([[1, 0, 0, 0], [1, 1, 1, 1], [0, 1, 1, 1]], dtype=bool)
+    answers = _Answers(np.arange(4), matrix_oracle(outcomes), True, np.random.default_rng(0), shuffle=False)
+    for cand, upto in ((0, 4), (1, 2), (2, 1)):
+        answers.extend(cand, upto)
+    result = SearchResult("adaptive", None, 10, 7)
+    assert _revive(answers, [0], 10, result) == [1, 0]
+    assert result.spent == 9 and answers.n(2) == 1
+    assert result.rounds[-1].spent == 2 and result.rounds[-1].spent_total == 9
+
+
+@pytest.mark.parametrize("n_arms,n_queries,budget", [(12, 30, 148), (64, 300, 64 * 60), (20, 40, 333)])
+def test_the_default_leaves_only_what_cannot_complete_a_candidate_it_cut(n_arms: int, n_queries: int, budget: int) -> None:
+    """Whatever the budget, the default ends with everything spent, or with its last survivors through
+    the whole task and too little left to take any candidate it cut through the rest of it (the first
+    case, 12 arms, needs the cut candidates completed to get there)."""
+    oracle, asked = bernoulli_oracle(np.linspace(0.3, 0.8, n_arms), n_queries, 0)
+    result = search(list(range(n_arms)), np.arange(n_queries), oracle, budget, seed=0)
+    left, last = budget - result.spent, result.rounds[-1]
+    answered = Counter(arm for arm, _ in asked)
+    assert left == 0 or (last.queries_per_survivor == n_queries
+                         and left < min(n_queries - answered[arm] for arm in answered if arm not in last.survivors))
+
+
+def test_the_first_round_screens_everyone_on_a_twentieth_of_their_budget() -> None:
+    """60 answers per candidate: the first round asks each of the 40 the same 3 questions, and cuts nobody."""
+    oracle, _ = bernoulli_oracle(np.linspace(0.3, 0.8, 40), 300, 0)
+    first = search(list(range(40)), np.arange(300), oracle, 40 * 60, seed=0).rounds[0]
+    assert (first.queries_per_survivor, first.spent, len(first.kept)) == (3, 120, 40)
