@@ -45,7 +45,7 @@ sys.path.insert(0, str(ROOT))
 from scipy.special import expit  # noqa: E402
 
 from assets.gems.search import (  # noqa: E402
-    halving, paper_schedule, search, search_in_order, shared_halving,
+    halving, paper_schedule, power_law, search, search_in_order, shared_halving,
 )
 from assets.gems.simulate import AGREEMENT_LEVELS, FLOORS, GEM_SKEWED, agreement, load_atlas, simulated_pool  # noqa: E402
 from assets.gems.stats import wilson_interval  # noqa: E402
@@ -54,9 +54,10 @@ TREES = sorted(FLOORS)
 N_QUERIES = 3000
 PER_MODEL = N_QUERIES // 50  # 1/50 of exhaustive
 DEFAULT = "adaptive"
-RIVALS = ("aggressive", "shared_halving", "halving")
+RIVALS = ("power_law", "aggressive", "shared_halving", "halving")
 STRATEGIES = {
     DEFAULT: search,
+    "power_law": power_law,
     "aggressive": lambda c, q, o, b, *, seed, first_keep=100: paper_schedule(c, q, o, b, seed=seed, first_keep=first_keep),
     "shared_halving": shared_halving,
     "halving": halving,

@@ -8,16 +8,21 @@ fixed cut to 100 a lottery when candidates' answers are less alike than the stud
 true best in 40-51% of pools of 1,000): how hard a cut can safely be depends on how much two
 candidates' shared answers differ, which no constant knows in advance.
 
-:func:`search` (the default, strategy ``adaptive``) asks shared questions too, but cuts far more
-gently than halving: survivors fall as a power of the questions answered (:func:`_power_round`),
-because in a dense top (the study's own trees: the 10th best of 1,000 lies 0.4 points above the
-30th) the candidates a round cannot tell apart are those within the noise of its shared answers, a
-number that shrinks like a power of the questions, not like halving's ``1 / m``. Its first cut never
-splits a tie at the cut-off score (on a few questions dozens of candidates tie, and a cut inside the
-tie is a coin flip), and every cut drops the candidates a paired test over their shared answers puts
-clearly behind the leader. The study's schedule (``aggressive``), standard halving (``halving``) and
-shared-query halving (``shared_halving``) stay available by name (:data:`STRATEGIES`), so every run
-and the bench compare them (docs/gems.md).
+:func:`search` (the default, strategy ``adaptive``) therefore cuts by evidence. It halves on shared
+questions, but its first cut never splits a tie at the cut-off score (on a few questions dozens of
+candidates tie, and a cut inside the tie is a coin flip), and it drops early only the candidates a
+paired test over their shared answers puts clearly behind the leader. Budget the last rounds cannot
+use (their few survivors run out of questions) goes to the earlier rounds instead of being left over.
+
+:func:`power_law` (strategy ``power_law``) keeps those two rules but cuts far more gently: survivors
+fall as a power of the questions answered (:func:`_power_round`), because in a dense top (the study's
+own trees: the 10th best of 1,000 lies 0.4 points above the 30th) the candidates a round cannot tell
+apart are those within the noise of its shared answers, a number that shrinks like a power of the
+questions, not like halving's ``1 / m``. It is ahead of the default where answers are least alike in
+pools of 1,000 and behind it in smaller pools where they are alike, and loads about twice as many
+models (docs/gems.md), so it is a named strategy, not the default. The study's schedule
+(``aggressive``), standard halving (``halving``) and shared-query halving (``shared_halving``) stay
+available by name too (:data:`STRATEGIES`), so every run and the bench compare them.
 
 Candidates answer queries through an :class:`Oracle` (the evaluator in production, an outcome
 matrix in simulation). Queries are taken as prefixes of a fixed order (one order for all when
@@ -55,18 +60,18 @@ TIE_CAP = 2.0
 """``adaptive``: the first cut keeps everyone tied at the cut-off score, up to this many times the
 planned survivors (tuning seeds, never the reported ones: docs/gems.md)."""
 FIRST_SCREEN = 0.05
-"""``adaptive``: the first round asks every candidate this share of its per-candidate budget (at least one
+"""``power_law``: the first round asks every candidate this share of its per-candidate budget (at least one
 question), and cuts nobody: 3 questions at the study's 60 per model. Tuned on seeds 7000-7199 with the
 schedule's rank cuts alone (docs/gems.md): on pools of 1,000 at 65% agreement a first screen of 3
 kept the top 1% in 88.5%, of 6 in 85.0%, of 10 in 66.5% (it leaves too little for the middle rounds,
 where a dense top is decided); on gem-skewed pools of 100, 88.0%, 93.0% and 93.5% (the lone gem can
 miss a short screen), which the first cut's tie rule brings back to 92.0%."""
 COARSE_ABOVE = 100
-"""``adaptive``: while more candidates than this survive, each round doubles the shared questions; below
+"""``power_law``: while more candidates than this survive, each round doubles the shared questions; below
 it, each round asks :data:`FINE_GROWTH` times as many. Every round loads its survivors again, which the
 query budget does not count; fine rounds pay off once few candidates remain."""
 FINE_GROWTH = 1.25
-"""``adaptive``: how much the shared questions grow per round once at most :data:`COARSE_ABOVE` survive.
+"""``power_law``: how much the shared questions grow per round once at most :data:`COARSE_ABOVE` survive.
 The same rank-cut tuning (65% agreement, pools of 1,000): one growth for every round kept the top 1%
 in 88.5% at 1.3, 86.5% at 1.6, 81.5% at 2.0; doubling while more than 100 survive and 1.25 after,
 88.5% with 3,633 model loads against 6,600 for 1.25 throughout (halving: 1,998)."""
@@ -279,8 +284,8 @@ def _planned_cut(answers: _Answers, ranked: list[Hashable], planned: int, first_
 
 
 def _adaptive_cut(alpha: float, tie_cap: float = TIE_CAP) -> Cut:
-    """The default's cut: the planned number, except that the first cut never splits a tie and a clear
-    loser is never kept.
+    """The default's cut (and :func:`power_law`'s): the planned number, except that the first cut never
+    splits a tie and a clear loser is never kept.
 
     1. At the first cut, ties at the cut-off stay: on its few shared questions scores are small
        integers and dozens of candidates share the cut-off score, so cutting inside that tie is a
@@ -288,8 +293,9 @@ def _adaptive_cut(alpha: float, tie_cap: float = TIE_CAP) -> Cut:
        trial of six). Every candidate scoring as high as the last planned survivor is kept, up to
        ``tie_cap`` times the planned number (and one fewer than the round had, so the pool always
        shrinks). Later cuts have many more questions and far fewer exact ties, and there the extra
-       survivors cost more than they save: keeping ties at every cut lost 10 to 19 points of P(top 1%)
-       on atlas pools of 1,000 at 65-75% agreement (docs/gems.md).
+       survivors cost more than they save: keeping ties at every cut lost 11 points of P(top 1%)
+       against plain shared halving on atlas pools of 300, and on :func:`power_law`'s schedule 10 to 19
+       points on atlas pools of 1,000 at 65-75% agreement (docs/gems.md).
     2. Clear losers go: the test is paired, on the questions both answered (the survivors share one
        order). The leader scores ``d`` more on ``m`` questions where the two disagree; under "equally
        good" each such question favours either side with probability 1/2, so ``d / sqrt(m)`` is about
@@ -350,7 +356,7 @@ def _next_reach(reach: int, survivors: int, first: int, n_queries: int) -> int:
 
 
 def _power_round(survivors: int, reach: int, remaining: int, n_queries: int, first: int) -> tuple[int, int]:
-    """The coming round of the default's schedule: (questions answered after it, survivors it keeps).
+    """The coming round of :func:`power_law`'s schedule: (questions answered after it, survivors it keeps).
 
     Survivors fall as a power of the questions answered: after ``m`` shared questions about
     ``survivors * (m / anchor) ** -alpha`` remain, where the anchor is where this round starts (the end
@@ -402,7 +408,7 @@ def _halving(
 ) -> SearchResult:
     """The elimination loop every strategy that cuts the pool round by round shares.
 
-    ``power``: the default's schedule (:func:`_power_round`). Otherwise halving's: each round gets an
+    ``power``: :func:`power_law`'s schedule (:func:`_power_round`). Otherwise halving's: each round gets an
     equal share of what is left over the rounds still planned (so budget left unspent by a capped
     round rolls over), split equally among the survivors; the first round gets at least
     ``first_share`` of the budget. Budget the later rounds could not spend (the last survivors run out
@@ -480,12 +486,9 @@ def _revive(answers: _Answers, survivors: list[Hashable], budget: int, result: S
 def search(candidates: Sequence[Hashable], queries: Sequence[Hashable], oracle: Oracle, budget: int, *, seed: int) -> SearchResult:
     """The default search (strategy ``adaptive``): the stable entry point for any outcome data.
 
-    Shared query sets on a power-law schedule (:func:`_power_round`: a first screen of
-    :data:`FIRST_SCREEN` of each candidate's budget, then survivors falling as a power of the questions
-    answered), whose first cut keeps every candidate tied at the cut-off score (up to :data:`TIE_CAP`
-    times the planned survivors) and whose every cut drops those a paired test puts clearly behind the
-    leader (:data:`CUT_ALPHA`); budget left once the last survivors have answered every question
-    completes the candidates cut last (:func:`_revive`). ``oracle``
+    Halving on shared query sets, in which the first round keeps every candidate tied at the cut-off
+    score (up to :data:`TIE_CAP` times the planned survivors) and every round drops those a paired
+    test puts clearly behind the leader (:data:`CUT_ALPHA`). ``oracle``
     answers ``(candidate, query_ids)`` with 0/1 correctness; ``budget`` counts (candidate, query)
     answers and is never exceeded; ``seed`` fixes the query order and tie-breaks (the result
     carries it). Returns a :class:`SearchResult` (``pick``, ``spent``, ``rounds``, ``failures``).
@@ -504,14 +507,27 @@ def search_in_order(candidates: Sequence[Hashable], queries: Sequence[Hashable],
     return _adaptive(candidates, queries, oracle, budget, seed, "adaptive_in_order", shuffle=False)
 
 
+def power_law(candidates: Sequence[Hashable], queries: Sequence[Hashable], oracle: Oracle, budget: int, *, seed: int) -> SearchResult:
+    """The default's rules on a power-law schedule (strategy ``power_law``).
+
+    Shared query sets; a first screen of :data:`FIRST_SCREEN` of each candidate's budget that cuts
+    nobody, then survivors falling as a power of the questions answered (:func:`_power_round`); the
+    first cut keeps every candidate tied at the cut-off score and every cut drops those a paired test
+    puts clearly behind the leader, as in the default; budget left once the last survivors have
+    answered every question completes the candidates cut last (:func:`_revive`). Same arguments and
+    result as :func:`search`.
+    """
+    return _adaptive(candidates, queries, oracle, budget, seed, "power_law", power=True)
+
+
 def _adaptive(
     candidates: Sequence[Hashable], queries: Sequence[Hashable], oracle: Oracle, budget: int, seed: int, strategy: str, *,
-    shuffle: bool = True,
+    shuffle: bool = True, power: bool = False,
 ) -> SearchResult:
-    """The default's search, one body for :func:`search` and :func:`search_in_order`, so they differ in
-    how the questions are ordered only."""
+    """The default's rules, one body for :func:`search`, :func:`search_in_order` and :func:`power_law`,
+    so they differ in how the questions are ordered or how many survive each round only."""
     return _halving(candidates, queries, oracle, budget, seed=seed, strategy=strategy, shared=True, first_keep=None,
-                    keep_fraction=0.5, first_share=None, cut=_adaptive_cut(CUT_ALPHA), shuffle=shuffle, power=True)
+                    keep_fraction=0.5, first_share=None, cut=_adaptive_cut(CUT_ALPHA), shuffle=shuffle, power=power)
 
 
 def paper_schedule(
@@ -589,7 +605,7 @@ def most_downloaded(
 
 
 BUDGETED: dict[str, Callable[..., SearchResult]] = {
-    "adaptive": search, "aggressive": paper_schedule, "shared_halving": shared_halving, "halving": halving, "uniform": uniform,
+    "adaptive": search, "power_law": power_law, "aggressive": paper_schedule, "shared_halving": shared_halving, "halving": halving, "uniform": uniform,
 }
 """The budgeted strategies by name, each ``(candidates, queries, oracle, budget, *, seed)``."""
 STRATEGIES = (*BUDGETED, "exhaustive", "random", "most_downloaded")

@@ -17,6 +17,7 @@ from assets.gems.search import (
     _adaptive_cut,
     SearchResult,
     _Answers,
+    power_law,
     _next_reach,
     _power_round,
     _revive,
@@ -107,11 +108,11 @@ def test_budget_is_never_exceeded_and_no_query_is_asked_twice(name: str, n_arms:
         assert result.seed == seed
 
 
-@pytest.mark.parametrize("name", ["adaptive", "aggressive", "shared_halving", "halving"])
+@pytest.mark.parametrize("name", ["adaptive", "power_law", "aggressive", "shared_halving", "halving"])
 def test_budget_the_last_rounds_cannot_use_is_given_to_earlier_rounds(name: str) -> None:
     """64 arms, 300 questions, 60 per arm: the final pair can use at most 600 answers, so an equal
     split over 6 rounds (640 each) would leave budget over. Everything must be spent unless every
-    survivor has answered every question. The default's rounds are whole questions and its cuts whole
+    survivor has answered every question. power_law's rounds are whole questions and its cuts whole
     candidates, so it may leave more than a rounding remainder, but only what cannot complete (answer
     the whole task for) any candidate it cut: that goes to the final comparison while it can."""
     oracle, asked = bernoulli_oracle(np.linspace(0.3, 0.8, 64), 300, 0)
@@ -119,7 +120,7 @@ def test_budget_the_last_rounds_cannot_use_is_given_to_earlier_rounds(name: str)
     last = result.rounds[-1]
     left = 64 * 60 - result.spent
     assert left == 0 or last.queries_per_survivor == 300
-    if name == "adaptive":
+    if name == "power_law":
         answered = Counter(arm for arm, _ in asked)
         cut = [arm for arm in answered if arm not in last.survivors]
         assert left < min(300 - answered[arm] for arm in cut)
@@ -153,7 +154,7 @@ def test_a_single_candidate_is_picked_without_spending(name: str) -> None:
     assert result.pick == "only" and result.spent == 0
 
 
-@pytest.mark.parametrize("name", ["adaptive", "aggressive", "shared_halving", "halving"])
+@pytest.mark.parametrize("name", ["adaptive", "power_law", "aggressive", "shared_halving", "halving"])
 def test_a_budget_just_above_the_pool_is_spent_and_the_pick_has_more_than_one_answer(name: str) -> None:
     """50 arms, 61 answers: one answer each, then the 11 left go to the best 11 so far."""
     oracle, asked = bernoulli_oracle(np.linspace(0.2, 0.9, 50), 100, 0)
@@ -323,20 +324,22 @@ def test_a_tie_at_the_cut_off_is_only_kept_at_the_first_cut() -> None:
     assert cut(*answered(outcomes, 4), 3, True) == 6  # the tie is kept up to twice the planned 3
 
 
-def test_the_default_keeps_a_first_cut_tie_in_a_whole_search() -> None:
-    """The same pool searched with 4 questions each: the first round that cuts anyone keeps everyone
-    at its top score, and 2 and 3 (wrong on everything) are gone by the end."""
+@pytest.mark.parametrize("name", ["adaptive", "power_law"])
+def test_a_first_cut_tie_is_kept_in_a_whole_search(name: str) -> None:
+    """The same pool searched with 4 questions each, by the default and by power_law (its rules): the
+    first round that cuts anyone keeps everyone at its top score, and 2 and 3 (wrong on everything)
+    are not picked."""
     outcomes = np.ones((10, 40), dtype=bool)
     outcomes[2:4, :] = False
     outcomes[0, 20:] = False
-    result = search(list(range(10)), np.arange(40), matrix_oracle(outcomes), 10 * 4, seed=0)
+    result = BUDGETED[name](list(range(10)), np.arange(40), matrix_oracle(outcomes), 10 * 4, seed=0)
     first = next(r for r in result.rounds if len(r.kept) < len(r.survivors))
     scores = {e.candidate: e.correct for e in first.estimates}
     assert set(first.kept) >= {c for c, v in scores.items() if v == max(scores.values())}
     assert result.pick not in (2, 3)
 
 
-# --- the default's schedule ------------------------------------------------------------------------
+# --- power_law's schedule ------------------------------------------------------------------------
 
 def test_rounds_double_the_questions_while_many_survive_and_grow_a_quarter_after() -> None:
     """The first round asks the first screen; then 2x while more than COARSE_ABOVE (100) survive,
@@ -389,12 +392,12 @@ def test_budget_left_after_the_last_survivors_finish_completes_the_candidates_cu
 
 
 @pytest.mark.parametrize("n_arms,n_queries,budget", [(12, 30, 148), (64, 300, 64 * 60), (20, 40, 333)])
-def test_the_default_leaves_only_what_cannot_complete_a_candidate_it_cut(n_arms: int, n_queries: int, budget: int) -> None:
-    """Whatever the budget, the default ends with everything spent, or with its last survivors through
+def test_power_law_leaves_only_what_cannot_complete_a_candidate_it_cut(n_arms: int, n_queries: int, budget: int) -> None:
+    """Whatever the budget, power_law ends with everything spent, or with its last survivors through
     the whole task and too little left to take any candidate it cut through the rest of it (the first
     case, 12 arms, needs the cut candidates completed to get there)."""
     oracle, asked = bernoulli_oracle(np.linspace(0.3, 0.8, n_arms), n_queries, 0)
-    result = search(list(range(n_arms)), np.arange(n_queries), oracle, budget, seed=0)
+    result = power_law(list(range(n_arms)), np.arange(n_queries), oracle, budget, seed=0)
     left, last = budget - result.spent, result.rounds[-1]
     answered = Counter(arm for arm, _ in asked)
     assert left == 0 or (last.queries_per_survivor == n_queries
@@ -404,5 +407,5 @@ def test_the_default_leaves_only_what_cannot_complete_a_candidate_it_cut(n_arms:
 def test_the_first_round_screens_everyone_on_a_twentieth_of_their_budget() -> None:
     """60 answers per candidate: the first round asks each of the 40 the same 3 questions, and cuts nobody."""
     oracle, _ = bernoulli_oracle(np.linspace(0.3, 0.8, 40), 300, 0)
-    first = search(list(range(40)), np.arange(300), oracle, 40 * 60, seed=0).rounds[0]
+    first = power_law(list(range(40)), np.arange(300), oracle, 40 * 60, seed=0).rounds[0]
     assert (first.queries_per_survivor, first.spent, len(first.kept)) == (3, 120, 40)
