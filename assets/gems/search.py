@@ -347,7 +347,7 @@ def _round_step(plan: list[int], remaining: int, room: int, floor: int = 0) -> i
 
 
 def _next_reach(reach: int, survivors: int, first: int, n_queries: int) -> int:
-    """Shared questions each survivor will have answered after the coming round (``adaptive``): the
+    """Shared questions each survivor will have answered after the coming round (``power_law``): the
     first screen, then twice as many per round while many survive, :data:`FINE_GROWTH` times once few do."""
     if reach == 0:
         return min(first, n_queries)
