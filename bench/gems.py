@@ -21,6 +21,10 @@ Sections (``--sections``, default all):
 ``replay``
     The study's Table 2: whole digitised trees (246 to 641 candidates) at N = 10 and 50 queries per
     model, mean rank and accuracy of the pick beside the paper's (``bench/reference/``).
+``budgets`` (not in the default run)
+    Where 1/50 of exhaustive misses a target: P(top 1%) of the shared-query strategies at several
+    queries per model (``--budget-n``) on pools of the largest ``--sizes``, and the fewest queries per
+    model that reach the target.
 ``tiny``
     The tiny GPT-2 family (trained once, cached under ``bench/out/``): every checkpoint answers the
     1,000-query shipped task (real evaluator), the strategies run over those real outcomes; evaluator
@@ -250,6 +254,40 @@ def cells(names: list[str], sizes: list[int], seeds: range) -> None:
         print("\n".join(targets))
 
 
+BUDGET_STRATEGIES = (DEFAULT, "power_law", "aggressive", "shared_halving")
+
+
+def budgets(names: list[str], size: int, seeds: range, per_model: list[int]) -> None:
+    """What a target costs where 1/50 of exhaustive misses it: P(top 1%) of the shared-query strategies
+    at several queries per model, on the same pools and seeds, and the fewest at which each reaches
+    the target (:func:`target`'s goal). A user whose pool answers this alike (docs/gems.md: the
+    search reports it) reads off the budget to set."""
+    print(f"\n## Budget a target needs (K = {size}, {len(seeds)} seeds; P(top 1%) with its 95% Wilson interval)")
+    for name in names:
+        scenario = SCENARIOS[name]
+        goal = 0.95 if scenario.agreement >= 0.87 and scenario.structure == "plain" else 0.90
+        hits = {(n, s): [] for n in per_model for s in BUDGET_STRATEGIES}
+        for seed in seeds:
+            pool = pool_for(scenario, size, seed)
+            top = pool.top(0.01)
+            for n in per_model:
+                for s in BUDGET_STRATEGIES:
+                    result = STRATEGIES[s](list(range(size)), np.arange(N_QUERIES), pool.oracle, n * size, seed=seed)
+                    hits[(n, s)].append(result.pick in top)
+        print(f"\n### {name} (target {goal:.0%})\n| queries per model | share of exhaustive | "
+              + " | ".join(BUDGET_STRATEGIES) + " |\n| --- | --- | " + " | ".join("---" for _ in BUDGET_STRATEGIES) + " |")
+        for n in per_model:
+            row = []
+            for s in BUDGET_STRATEGIES:
+                k = int(sum(hits[(n, s)]))
+                lo, hi = wilson_interval(k, len(seeds))
+                row.append(f"{k / len(seeds):.1%} ({lo:.0%}-{hi:.0%})")
+            print(f"| {n} | 1/{N_QUERIES / n:.0f} | " + " | ".join(row) + " |")
+        fewest = {s: next((n for n in per_model if np.mean(hits[(n, s)]) >= goal), None) for s in BUDGET_STRATEGIES}
+        print("fewest queries per model reaching the target: "
+              + ", ".join(f"{s} {n if n else f'none up to {per_model[-1]}'}" for s, n in fewest.items()), flush=True)
+
+
 PAPER_TABLE2 = ROOT / "bench" / "reference" / "paper_table2_discovery.csv"
 PAPER_TREES = {"qwen2.5_3b": "qwen3b", "qwen2.5_7b": "qwen7b", "mistral_7b": "mistral7b", "llama3.1_8b": "llama8b"}
 PAPER_METHODS = {DEFAULT: "Ours", "aggressive": "Ours", "shared_halving": None, "halving": "Sequential Halving"}
@@ -278,8 +316,8 @@ def replay(seeds: range, agreement_level: float, per_model: list[int]) -> None:
                     ranks.setdefault((n, name), []).append(float((acc > acc[result.pick]).sum() + 1))
         for n in per_model:
             published = paper.filter(pl.col("queries_per_model") == n)
-            ours = published.filter(pl.col("method") == "Ours")[f"{column}_rank"][0]
-            sh = published.filter(pl.col("method") == "Sequential Halving")[f"{column}_rank"][0]
+            ours, sh = (published.filter(pl.col("method") == m)[f"{column}_rank"].first() or "-"  # the paper: N = 10, 50
+                        for m in ("Ours", "Sequential Halving"))
             cellsx = [f"{np.mean(ranks[(n, name)]):.1f} ± {mean_ci(np.array(ranks[(n, name)]))[1]:.1f}" for name in columns]
             print(f"| {tree} ({size}) | {n} | " + " | ".join(cellsx) + f" | {ours} | {sh} |", flush=True)
 
@@ -393,7 +431,9 @@ def main() -> None:
     parser.add_argument("--first-seed", type=int, default=0, help="seeds are first-seed .. first-seed + seeds - 1")
     parser.add_argument("--scenarios", default=",".join(SCENARIOS), help=f"comma-separated, of {', '.join(SCENARIOS)}")
     parser.add_argument("--sizes", default="100,300,1000", help="pool sizes K")
-    parser.add_argument("--sections", default="cells,replay,tiny", help="any of cells, replay, tiny")
+    parser.add_argument("--sections", default="cells,replay,tiny", help="any of cells, replay, tiny, budgets")
+    parser.add_argument("--budget-n", default="60,90,120,180,240,300",
+                        help="queries per model in the budgets section (pools of the largest --sizes)")
     parser.add_argument("--replay-agreement", type=float, default=0.91, choices=sorted(AGREEMENT_LEVELS))
     parser.add_argument("--replay-n", default="50,10", help="queries per model in the Table 2 replay")
     parser.add_argument("--device-check", action="store_true",
@@ -409,6 +449,9 @@ def main() -> None:
               + ", ".join(f"{a:.0%} -> discrimination {d:g} ({agreement(d):.1%})" for a, d in AGREEMENT_LEVELS.items()))
         if "cells" in sections:
             cells(args.scenarios.split(","), [int(s) for s in args.sizes.split(",")], seeds)
+        if "budgets" in sections:
+            budgets(args.scenarios.split(","), max(int(s) for s in args.sizes.split(",")), seeds,
+                    [int(n) for n in args.budget_n.split(",")])
         if "replay" in sections:
             replay(seeds, args.replay_agreement, [int(n) for n in args.replay_n.split(",")])
         if "tiny" in sections:

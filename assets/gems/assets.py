@@ -13,7 +13,7 @@ import polars as pl
 from pydantic import Field
 
 from assets.gems import pool as pool_mod
-from assets.gems.leaderboard import accuracy_vs_downloads, build_leaderboard
+from assets.gems.leaderboard import accuracy_vs_downloads, build_leaderboard, top_agreement
 from assets.gems.outcomes import EvaluationOracle
 from assets.gems.registry import base_repo_id
 from assets.gems.search import (
@@ -226,6 +226,7 @@ def gem_leaderboard(context: dg.AssetExecutionContext, config: LeaderboardConfig
         con.execute("set variable base_key = ?", [key])
         con.execute("set variable task = ?", [config.task])
         cands, scores, failures, picks = (con.sql(sql[name]).pl() for name in ("candidates", "scores", "failures", "picks"))
+        pairs = con.sql(warehouse_sql("gems_top_agreement.sql")["top_pairs"]).pl()
     board = build_leaderboard(cands, scores, failures, picks, popular_share=config.popular_share, top_share=config.top_share,
                               alpha=config.alpha)
     frame = board.with_columns(pl.lit(key).alias("base_key"), pl.lit(config.task).alias("task"))
@@ -233,7 +234,8 @@ def gem_leaderboard(context: dg.AssetExecutionContext, config: LeaderboardConfig
     meta = {"dagster/row_count": frame.height, "hidden_gems": int(frame["hidden_gem"].sum()) if frame.height else 0,
             "preview": table_preview(frame.select("repo_id", "status", "accuracy", "ci_low", "ci_high", "queries",
                                                   "rank_performance", "rank_downloads", "downloads", "hidden_gem",
-                                                  "gem_reason"))}
+                                                  "gem_reason")),
+            **top_agreement(pairs)}
     if frame.filter(pl.col("status") == "evaluated").height:
         meta["accuracy_vs_downloads"] = dg.MetadataValue.md(accuracy_vs_downloads(frame, f"{key} / {config.task}"))
         top = frame.filter(pl.col("rank_performance") == 1)

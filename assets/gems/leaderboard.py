@@ -22,7 +22,8 @@ import math
 import numpy as np
 import polars as pl
 
-from assets.gems.stats import better_p_value, rank_desc, significantly_better_counts, wilson_interval
+from assets.gems.simulate import AGREEMENT_LEVELS
+from assets.gems.stats import agreement_at, better_p_value, rank_desc, significantly_better_counts, wilson_interval
 
 
 def build_leaderboard(
@@ -100,6 +101,30 @@ def gem_reason(row: dict, n_popular: int, n_top: int, best_popular: str | None, 
                 f"(p = {row['p_vs_popular']:.3f}, alpha {alpha})")
     return (f"hidden gem: rank {row['rank_downloads']} by downloads (outside the top {n_popular}), in the top {n_top} "
             f"by performance, better than {best_popular} (p = {row['p_vs_popular']:.3g})")
+
+
+def top_agreement(pairs: pl.DataFrame) -> dict[str, float | str]:
+    """How alike the top of the pool answers, for the run's metadata: the mean Cohen's kappa of the
+    pairs in ``pairs`` (``sql/queries/gems_top_agreement.sql``: the 10 most-answered candidates, over the
+    questions each pair shares) and the agreement two equal 70% candidates would have at that kappa.
+
+    Why: how many queries a search needs depends above all on how alike the candidates it must tell
+    apart answer (docs/gems.md), and the bench states its budgets per agreement level; this puts a
+    real pool on that scale. Pairs whose kappa is undefined (both always right) are left out.
+    """
+    kappas = pairs.filter(pl.col("kappa").is_not_null() & pl.col("kappa").is_not_nan())
+    if kappas.is_empty():
+        return {"top_agreement": "not measured: no two of the top candidates share 30 answered questions"}
+    kappa = float(kappas["kappa"].mean())
+    level = agreement_at(kappa)
+    nearest = min(AGREEMENT_LEVELS, key=lambda a: abs(a - level))
+    return {
+        "top_kappa": round(kappa, 3), "top_agreement_at_70": round(level, 3),
+        "top_agreement": (f"{kappas.height} pairs of top candidates (median {int(kappas['shared'].median())} shared answers) "
+                          f"agree beyond chance at kappa {kappa:.2f}: as two equal 70% candidates agreeing on {level:.0%} "
+                          f"of questions, nearest the bench's {nearest:.0%} level (docs/gems.md, 'How alike the top "
+                          "answers', gives the queries per candidate a search needs there)"),
+    }
 
 
 def accuracy_vs_downloads(board: pl.DataFrame, title: str) -> str:

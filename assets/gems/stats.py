@@ -54,3 +54,15 @@ def rank_desc(values: np.ndarray) -> np.ndarray:
     """1-based competition ranks, highest value first (ties share the better rank)."""
     order = sps.rankdata(-np.asarray(values, dtype=float), method="min")
     return order.astype(int)
+
+
+def agreement_at(kappa: float, accuracy: float = 0.7) -> float:
+    """The share of questions two candidates of equal ``accuracy`` answer alike at Cohen's ``kappa``.
+
+    The bench states how alike a pool answers as the agreement of two equal 70% candidates
+    (``simulate.AGREEMENT_LEVELS``); kappa removes what the accuracies give by chance, so a real pool's
+    kappa, measured on whatever accuracies its top has, reads as one of those levels.
+    """
+    chance = accuracy ** 2 + (1 - accuracy) ** 2
+    return chance + (1 - chance) * kappa
+

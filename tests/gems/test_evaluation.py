@@ -92,6 +92,19 @@ def test_pipeline_finds_the_truly_best_checkpoint_and_records_failures(
     assert set(outcomes.columns) >= {"model_id", "revision", "query_id", "correct", "output", "tokens", "latency_ms"}
     assert outcomes.select("model_id", "revision", "query_id").is_unique().all()
 
+    # how alike the top answers: the exhaustive run answered everything, so the top 10 are all 5 evaluated
+    wide = outcomes.pivot(on="model_id", index="query_id", values="correct").drop("query_id").to_numpy().astype(float).T
+    kappas = []
+    for i in range(len(wide)):
+        for j in range(i + 1, len(wide)):
+            x, y = wide[i], wide[j]
+            chance = x.mean() * y.mean() + (1 - x.mean()) * (1 - y.mean())
+            if chance < 1:
+                kappas.append(((x == y).mean() - chance) / (1 - chance))
+    board_meta = result.asset_materializations_for_node("out__gem_leaderboard")[0].metadata
+    assert board_meta["top_kappa"].value == pytest.approx(np.mean(kappas), abs=1e-3)
+    assert board_meta["top_agreement"].value.startswith(f"{len(kappas)} pairs of top candidates (median 200 shared answers)")
+
     # survivors stay loaded between rounds and strategies: every evaluated candidate was loaded once
     search = result.asset_materializations_for_node("core__gem_search")[0].metadata
     assert search["model_loads"].value == outcomes["model_id"].n_unique()
