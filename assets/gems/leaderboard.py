@@ -110,9 +110,9 @@ def top_agreement(pairs: pl.DataFrame) -> dict[str, float | str]:
 
     Why: how many queries a search needs depends above all on how alike the candidates it must tell
     apart answer (docs/gems.md), and the bench states its budgets per agreement level; this puts a
-    real pool on that scale. Pairs whose kappa is undefined (both always right) are left out.
+    real pool on that scale. Pairs whose kappa is undefined (null: both always right, or both always wrong) are left out.
     """
-    kappas = pairs.filter(pl.col("kappa").is_not_null() & pl.col("kappa").is_not_nan())
+    kappas = pairs.filter(pl.col("kappa").is_not_null())
     if kappas.is_empty():
         return {"top_agreement": "not measured: no two of the top candidates share 30 answered questions"}
     kappa = float(kappas["kappa"].mean())
