@@ -223,12 +223,18 @@ def losses(scenario: Scenario, size: int, cell: dict) -> list[str]:
     return found
 
 
+def target_share(scenario: Scenario) -> float:
+    """The share of trials the issue asks to find a top-1% model in at K = 1,000: 95% at high
+    agreement, 90% under clusters, skills and 65-75% agreement."""
+    return 0.95 if scenario.agreement >= 0.87 and scenario.structure == "plain" else 0.90
+
+
 def target(scenario: Scenario, size: int, cell: dict) -> str | None:
     """The issue's target at K = 1,000: top 1% in >= 95% at high agreement, >= 90% under clusters,
     skills and 65-75% agreement."""
     if size != 1000:
         return None
-    goal = 0.95 if scenario.agreement >= 0.87 and scenario.structure == "plain" else 0.90
+    goal = target_share(scenario)
     p = cell["rows"][DEFAULT][:, 0].mean()
     refs = ", ".join(f"{name} {cell['rows'][name][:, 0].mean():.1%}" for name in REFERENCES)
     return f"{scenario.name} K=1000: default {p:.1%} against a target of {goal:.0%}: {'met' if p >= goal else 'NOT met'} ({refs})"
@@ -260,12 +266,12 @@ BUDGET_STRATEGIES = (DEFAULT, "power_law", "aggressive", "shared_halving")
 def budgets(names: list[str], size: int, seeds: range, per_model: list[int]) -> None:
     """What a target costs where 1/50 of exhaustive misses it: P(top 1%) of the shared-query strategies
     at several queries per model, on the same pools and seeds, and the fewest at which each reaches
-    the target (:func:`target`'s goal). A user whose pool answers this alike (docs/gems.md: the
-    search reports it) reads off the budget to set."""
+    the target (:func:`target_share`). A user whose pool answers this alike (the leaderboard's
+    ``top_agreement``) reads off the budget to set."""
     print(f"\n## Budget a target needs (K = {size}, {len(seeds)} seeds; P(top 1%) with its 95% Wilson interval)")
     for name in names:
         scenario = SCENARIOS[name]
-        goal = 0.95 if scenario.agreement >= 0.87 and scenario.structure == "plain" else 0.90
+        goal = target_share(scenario)
         hits = {(n, s): [] for n in per_model for s in BUDGET_STRATEGIES}
         for seed in seeds:
             pool = pool_for(scenario, size, seed)

@@ -110,7 +110,8 @@ def top_agreement(pairs: pl.DataFrame) -> dict[str, float | str]:
 
     Why: how many queries a search needs depends above all on how alike the candidates it must tell
     apart answer (docs/gems.md), and the bench states its budgets per agreement level; this puts a
-    real pool on that scale. Pairs whose kappa is undefined (null: both always right, or both always wrong) are left out.
+    real pool on that scale. Pairs whose kappa is undefined (null: both always right, or both always
+    wrong) are left out.
     """
     kappas = pairs.filter(pl.col("kappa").is_not_null())
     if kappas.is_empty():
@@ -122,8 +123,8 @@ def top_agreement(pairs: pl.DataFrame) -> dict[str, float | str]:
         "top_kappa": round(kappa, 3), "top_agreement_at_70": round(level, 3),
         "top_agreement": (f"{kappas.height} pairs of top candidates (median {int(kappas['shared'].median())} shared answers) "
                           f"agree beyond chance at kappa {kappa:.2f}: as two equal 70% candidates agreeing on {level:.0%} "
-                          f"of questions, nearest the bench's {nearest:.0%} level (docs/gems.md, 'How alike the top "
-                          "answers', gives the queries per candidate a search needs there)"),
+                          f"of questions, nearest the bench's {nearest:.0%} level (docs/gems.md, 'What the targets cost', "
+                          "gives the queries per candidate a search needs there)"),
     }
 
 

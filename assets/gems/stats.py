@@ -65,4 +65,3 @@ def agreement_at(kappa: float, accuracy: float = 0.7) -> float:
     """
     chance = accuracy ** 2 + (1 - accuracy) ** 2
     return chance + (1 - chance) * kappa
-
