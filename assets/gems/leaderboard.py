@@ -103,6 +103,11 @@ def gem_reason(row: dict, n_popular: int, n_top: int, best_popular: str | None, 
             f"by performance, better than {best_popular} (p = {row['p_vs_popular']:.3g})")
 
 
+LEVEL_SLACK = 0.03
+"""How far outside the bench's agreement levels a pool's reading may lie and still be read as the
+nearest one (the simulator's levels themselves measure within half a point of their names)."""
+
+
 def top_agreement(pairs: pl.DataFrame) -> dict[str, float | str]:
     """How alike the top of the pool answers, for the run's metadata: the mean Cohen's kappa of the
     pairs in ``pairs`` (``sql/queries/gems_top_agreement.sql``: the 10 most-answered candidates, over the
@@ -119,12 +124,17 @@ def top_agreement(pairs: pl.DataFrame) -> dict[str, float | str]:
     kappa = float(kappas["kappa"].mean())
     level = agreement_at(kappa)
     nearest = min(AGREEMENT_LEVELS, key=lambda a: abs(a - level))
+    low, high = min(AGREEMENT_LEVELS), max(AGREEMENT_LEVELS)
+    if level < low - LEVEL_SLACK or level > high + LEVEL_SLACK:
+        where = f"{'below' if level < low else 'above'} the bench's levels ({low:.0%} to {high:.0%}), so none of its budgets applies"
+    else:
+        where = (f"nearest the bench's {nearest:.0%} level (docs/gems.md, 'What the targets cost', gives the queries "
+                 "per candidate a search needs there)")
     return {
         "top_kappa": round(kappa, 3), "top_agreement_at_70": round(level, 3),
         "top_agreement": (f"{kappas.height} pairs of top candidates (median {int(kappas['shared'].median())} shared answers) "
                           f"agree beyond chance at kappa {kappa:.2f}: as two equal 70% candidates agreeing on {level:.0%} "
-                          f"of questions, nearest the bench's {nearest:.0%} level (docs/gems.md, 'What the targets cost', "
-                          "gives the queries per candidate a search needs there)"),
+                          f"of questions, {where}"),
     }
 
 

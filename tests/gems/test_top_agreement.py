@@ -98,6 +98,18 @@ def test_no_measure_without_two_candidates_sharing_thirty_answers() -> None:
     assert "not measured" in top_agreement(both_always_right)["top_agreement"]
 
 
+def test_a_pool_less_alike_than_any_bench_level_is_not_read_as_one() -> None:
+    """The demo's tiny family (1.8% to 92% accurate) reads kappa ~0: 58%, under the bench's 65% level
+    by more than the slack; 0.62 is within it."""
+    def pairs(kappa: float) -> pl.DataFrame:
+        return pl.DataFrame({"model_a": ["a"], "model_b": ["b"], "shared": [100], "observed": [0.5], "kappa": [kappa]})
+
+    assert "below the bench's levels (65% to 95%), so none of its budgets applies" in top_agreement(pairs(0.0))["top_agreement"]
+    assert "nearest the bench's 65% level" in top_agreement(pairs(0.1))["top_agreement"]  # 0.622
+    assert "above the bench's levels" in top_agreement(pairs(0.99))["top_agreement"]  # 0.996
+    assert "nearest the bench's 95% level" in top_agreement(pairs(0.95))["top_agreement"]  # 0.979
+
+
 def test_agreement_at_maps_kappa_onto_two_equal_candidates() -> None:
     # two 70% candidates by chance agree on 0.49 + 0.09 = 58% of questions; kappa 1 means always
     assert agreement_at(0.0) == pytest.approx(0.58) and agreement_at(1.0) == pytest.approx(1.0)
