@@ -49,7 +49,7 @@ sys.path.insert(0, str(ROOT))
 from scipy.special import expit  # noqa: E402
 
 from assets.gems.search import (  # noqa: E402
-    halving, paper_schedule, power_law, search, search_in_order, shared_halving,
+    DEFAULT_STRATEGY, adaptive_halving, halving, paper_schedule, search, search_in_order, shared_halving,
 )
 from assets.gems.simulate import AGREEMENT_LEVELS, FLOORS, GEM_SKEWED, agreement, load_atlas, simulated_pool  # noqa: E402
 from assets.gems.stats import wilson_interval  # noqa: E402
@@ -57,11 +57,11 @@ from assets.gems.stats import wilson_interval  # noqa: E402
 TREES = sorted(FLOORS)
 N_QUERIES = 3000
 PER_MODEL = N_QUERIES // 50  # 1/50 of exhaustive
-DEFAULT = "adaptive"
-RIVALS = ("power_law", "aggressive", "shared_halving", "halving")
+DEFAULT = DEFAULT_STRATEGY
+RIVALS = ("adaptive_halving", "aggressive", "shared_halving", "halving")
 STRATEGIES = {
     DEFAULT: search,
-    "power_law": power_law,
+    "adaptive_halving": adaptive_halving,
     "aggressive": lambda c, q, o, b, *, seed, first_keep=100: paper_schedule(c, q, o, b, seed=seed, first_keep=first_keep),
     "shared_halving": shared_halving,
     "halving": halving,
@@ -260,7 +260,7 @@ def cells(names: list[str], sizes: list[int], seeds: range) -> None:
         print("\n".join(targets))
 
 
-BUDGET_STRATEGIES = (DEFAULT, "power_law", "aggressive", "shared_halving")
+BUDGET_STRATEGIES = (DEFAULT, "adaptive_halving", "aggressive", "shared_halving")
 
 
 def budgets(names: list[str], size: int, seeds: range, per_model: list[int]) -> None:

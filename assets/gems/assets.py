@@ -17,7 +17,7 @@ from assets.gems.leaderboard import accuracy_vs_downloads, build_leaderboard, to
 from assets.gems.outcomes import EvaluationOracle
 from assets.gems.registry import base_repo_id
 from assets.gems.search import (
-    BUDGETED, FIRST_KEEP, FIRST_SHARE, STRATEGIES, SearchResult, exhaustive, most_downloaded, paper_schedule, random_pick,
+    BUDGETED, DEFAULT_STRATEGY, FIRST_KEEP, FIRST_SHARE, STRATEGIES, SearchResult, exhaustive, most_downloaded, paper_schedule, random_pick,
     validate_search,
 )
 from assets.gems.tasks import SHIPPED_TASK, Task, load_hub_task, load_task_file
@@ -99,7 +99,7 @@ class SearchConfig(dg.Config):
     task: str = Field(default="two_digit_addition", description="Name of a task in raw.gem_queries.")
     strategies: list[str] = Field(default=list(STRATEGIES),
                                   description=f"Any of {STRATEGIES} (default: all, whoever starts the run); "
-                                  "'adaptive' is the default search, exhaustive evaluates every candidate on every query.")
+                                  f"'{DEFAULT_STRATEGY}' is the default search, exhaustive evaluates every candidate on every query.")
     queries_per_candidate: float = Field(default=50, description="Budget = this x pool size (the study's N).")
     first_keep: int = Field(default=FIRST_KEEP, description="'aggressive' (the study's schedule): survivors after the first round.")
     first_share: float = Field(default=FIRST_SHARE, description="'aggressive': least share of the budget for the first round.")

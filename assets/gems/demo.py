@@ -16,6 +16,7 @@ import dagster as dg
 
 from assets.gems import tiny_family
 from assets.gems.registry import register_base_model
+from assets.gems.search import DEFAULT_STRATEGY
 from assets.gems.tiny_family import BASE_ID, publish_tiny_family
 from orchestration.warehouse import Warehouse
 
@@ -68,13 +69,13 @@ def summary_line(warehouse: Warehouse, key: str) -> str:
         return "gems: no candidate evaluated"
     spent = dict(warehouse.query(
         "select strategy, queries_spent from core.gem_picks where base_key = ?", [key]).iter_rows())
-    pick = warehouse.query("select pick from core.gem_picks where base_key = ? and strategy = 'adaptive'", [key])
+    pick = warehouse.query("select pick from core.gem_picks where base_key = ? and strategy = ?", [key, DEFAULT_STRATEGY])
     row = top.row(0, named=True)
     line = (f"gems: best of {BASE_ID}'s tree is {row['repo_id']} ({row['accuracy']:.0%}, {row['downloads']} downloads"
             f"{', hidden gem' if row['hidden_gem'] else ''})")
     if pick.height:
         found = "found it" if pick["pick"][0] == row["repo_id"] else f"picked {pick['pick'][0]}"
-        line += f"; the default search {found} with {spent['adaptive']:,} queries"
+        line += f"; the default search {found} with {spent[DEFAULT_STRATEGY]:,} queries"
         if "exhaustive" in spent:
             line += f", exhaustive evaluation spent {spent['exhaustive']:,}"
     return line

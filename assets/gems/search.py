@@ -8,21 +8,22 @@ fixed cut to 100 a lottery when candidates' answers are less alike than the stud
 true best in 40-51% of pools of 1,000): how hard a cut can safely be depends on how much two
 candidates' shared answers differ, which no constant knows in advance.
 
-:func:`search` (the default, strategy ``adaptive``) therefore cuts by evidence. It halves on shared
-questions, but its first cut never splits a tie at the cut-off score (on a few questions dozens of
-candidates tie, and a cut inside the tie is a coin flip), and it drops early only the candidates a
-paired test over their shared answers puts clearly behind the leader. Budget the last rounds cannot
-use (their few survivors run out of questions) goes to the earlier rounds instead of being left over.
+:func:`search` (the default, strategy ``adaptive``) therefore cuts by evidence. All survivors answer
+the same questions; its first cut never splits a tie at the cut-off score (on a few questions dozens
+of candidates tie, and a cut inside the tie is a coin flip); every cut drops early the candidates a
+paired test over their shared answers puts clearly behind the leader. In pools of more than
+:data:`HALVING_UP_TO` candidates it also cuts gently: survivors fall as a power of the questions
+answered (:func:`_power_round`), not by halves, because in a dense top (the study's own trees: the
+10th best of 1,000 lies 0.4 points above the 30th) the candidates a round cannot tell apart are those
+within the noise of its shared answers, a number that shrinks like a power of the questions, not
+like halving's ``1 / m``; budget its last survivors cannot use (they run out of questions) then
+completes the candidates cut last. There it loads about twice as many models as halving does
+(docs/gems.md), which the query budget does not count. Smaller pools are halved.
 
-:func:`power_law` (strategy ``power_law``) keeps those two rules but cuts far more gently: survivors
-fall as a power of the questions answered (:func:`_power_round`), because in a dense top (the study's
-own trees: the 10th best of 1,000 lies 0.4 points above the 30th) the candidates a round cannot tell
-apart are those within the noise of its shared answers, a number that shrinks like a power of the
-questions, not like halving's ``1 / m``. It is ahead of the default where answers are least alike in
-pools of 1,000 and behind it in smaller pools where they are alike, and loads about twice as many
-models (docs/gems.md), so it is a named strategy, not the default. The study's schedule
-(``aggressive``), standard halving (``halving``) and shared-query halving (``shared_halving``) stay
-available by name too (:data:`STRATEGIES`), so every run and the bench compare them.
+The same rules on halving's schedule in every pool (``adaptive_halving``, the default before), the
+study's schedule (``aggressive``), standard halving (``halving``) and shared-query halving
+(``shared_halving``) stay available by name (:data:`STRATEGIES`), so every run and the bench compare
+them.
 
 Candidates answer queries through an :class:`Oracle` (the evaluator in production, an outcome
 matrix in simulation). Queries are taken as prefixes of a fixed order (one order for all when
@@ -53,28 +54,44 @@ FIRST_SHARE = 0.3
 not fund its first round: it keeps the ties instead, which costs nothing where answers are less
 alike (at 65% agreement the funded screen lost 15 points of P(top 1%) on pools of 1,000, docs/gems.md)."""
 CUT_ALPHA = 0.05
-"""``adaptive``: a candidate is dropped early only when a paired test puts it behind the leader at
+"""The default and ``adaptive_halving``: a candidate is dropped early only when a paired test puts it behind the leader at
 this level after a Bonferroni correction over the round's survivors (so the true best, which can
 trail a lucky leader, is rarely among the dropped)."""
 TIE_CAP = 2.0
-"""``adaptive``: the first cut keeps everyone tied at the cut-off score, up to this many times the
+"""The default and ``adaptive_halving``: the first cut keeps everyone tied at the cut-off score, up to this many times the
 planned survivors (tuning seeds, never the reported ones: docs/gems.md)."""
-FIRST_SCREEN = 0.05
-"""``power_law``: the first round asks every candidate this share of its per-candidate budget (at least one
-question), and cuts nobody: 3 questions at the study's 60 per model. Tuned on seeds 7000-7199 with the
-schedule's rank cuts alone (docs/gems.md): on pools of 1,000 at 65% agreement a first screen of 3
-kept the top 1% in 88.5%, of 6 in 85.0%, of 10 in 66.5% (it leaves too little for the middle rounds,
-where a dense top is decided); on gem-skewed pools of 100, 88.0%, 93.0% and 93.5% (the lone gem can
-miss a short screen), which the first cut's tie rule brings back to 92.0%."""
+FIRST_SCREEN = 2 / 60
+"""The default's first round asks every candidate this share of its per-candidate budget (at least one
+question) and cuts nobody: 2 questions at 60 per model. With the schedule's rank cuts alone (tuning
+seeds 7000-7199, pools of 1,000 at 65% agreement) a first screen of 3 kept the top 1% in 88.5%, of 6 in
+85.0%, of 10 in 66.5%: a longer screen leaves too little for the middle rounds, where a dense top is
+decided; the five best power-law schedules, re-scored on fresh seeds, all screened on 1 or 2 questions
+with :data:`COARSE_GROWTH` 1.5 (docs/gems.md). A lone gem can miss so short a screen, which the first
+cut's tie rule partly mends (gem-skewed pools of 100)."""
+HALVING_UP_TO = 100
+"""The default searches pools of at most this many candidates on halving's schedule, larger ones on the
+power-law schedule. The power law pays where a dense top must be screened out of many candidates
+(pools of 300 and 1,000 below 91% agreement, docs/gems.md); in pools of 100 it was never ahead and
+cost more loads: on tuning seeds 7200-7399 it lost the lone gem of gem-skewed pools more often
+(88.0% against 92.5%, significant), and its first form ranked worse than shared halving at 65%
+agreement."""
 COARSE_ABOVE = 100
-"""``power_law``: while more candidates than this survive, each round doubles the shared questions; below
-it, each round asks :data:`FINE_GROWTH` times as many. Every round loads its survivors again, which the
-query budget does not count; fine rounds pay off once few candidates remain."""
+"""While more candidates than this survive, each round grows the shared questions :data:`COARSE_GROWTH`
+times; below it, :data:`FINE_GROWTH` times. Every round loads its survivors again, which the query
+budget does not count; fine rounds pay off once few candidates remain."""
+COARSE_GROWTH = 1.5
+"""How much the shared questions grow per round while more than :data:`COARSE_ABOVE` survive. On
+tuning seeds 7200-7399, 1.5 instead of doubling kept the top 1% of pools of 1,000 at 75% agreement
+in 88.0% against 81.0% (paired +7.0 +- 5.6 points) and at 65% in 85.0% against 79.0%, at 2.2-2.9x
+the model loads of halving (docs/gems.md)."""
 FINE_GROWTH = 1.25
-"""``power_law``: how much the shared questions grow per round once at most :data:`COARSE_ABOVE` survive.
-The same rank-cut tuning (65% agreement, pools of 1,000): one growth for every round kept the top 1%
+"""How much the shared questions grow per round once at most :data:`COARSE_ABOVE` survive.
+The rank-cut tuning (65% agreement, pools of 1,000): one growth for every round kept the top 1%
 in 88.5% at 1.3, 86.5% at 1.6, 81.5% at 2.0; doubling while more than 100 survive and 1.25 after,
 88.5% with 3,633 model loads against 6,600 for 1.25 throughout (halving: 1,998)."""
+
+DEFAULT_STRATEGY = "adaptive"
+"""The name :func:`search` stores its picks under (``core.gem_picks.strategy``)."""
 
 T = TypeVar("T")
 
@@ -284,7 +301,7 @@ def _planned_cut(answers: _Answers, ranked: list[Hashable], planned: int, first_
 
 
 def _adaptive_cut(alpha: float, tie_cap: float = TIE_CAP) -> Cut:
-    """The default's cut (and :func:`power_law`'s): the planned number, except that the first cut never
+    """The cut of the default and of :func:`adaptive_halving`: the planned number, except that the first cut never
     splits a tie and a clear loser is never kept.
 
     1. At the first cut, ties at the cut-off stay: on its few shared questions scores are small
@@ -294,7 +311,7 @@ def _adaptive_cut(alpha: float, tie_cap: float = TIE_CAP) -> Cut:
        ``tie_cap`` times the planned number (and one fewer than the round had, so the pool always
        shrinks). Later cuts have many more questions and far fewer exact ties, and there the extra
        survivors cost more than they save: keeping ties at every cut lost 11 points of P(top 1%)
-       against plain shared halving on atlas pools of 300, and on :func:`power_law`'s schedule 10 to 19
+       against plain shared halving on atlas pools of 300, and on the power-law schedule 10 to 19
        points on atlas pools of 1,000 at 65-75% agreement (docs/gems.md).
     2. Clear losers go: the test is paired, on the questions both answered (the survivors share one
        order). The leader scores ``d`` more on ``m`` questions where the two disagree; under "equally
@@ -347,16 +364,17 @@ def _round_step(plan: list[int], remaining: int, room: int, floor: int = 0) -> i
 
 
 def _next_reach(reach: int, survivors: int, first: int, n_queries: int) -> int:
-    """Shared questions each survivor will have answered after the coming round (``power_law``): the
-    first screen, then twice as many per round while many survive, :data:`FINE_GROWTH` times once few do."""
+    """Shared questions each survivor will have answered after the coming round (the default's schedule): the
+    first screen, then :data:`COARSE_GROWTH` times as many per round while many survive, :data:`FINE_GROWTH`
+    times once few do."""
     if reach == 0:
         return min(first, n_queries)
-    growth = 2.0 if survivors > COARSE_ABOVE else FINE_GROWTH
+    growth = COARSE_GROWTH if survivors > COARSE_ABOVE else FINE_GROWTH
     return min(n_queries, math.ceil(reach * growth))  # growth > 1: at least one more question
 
 
 def _power_round(survivors: int, reach: int, remaining: int, n_queries: int, first: int) -> tuple[int, int]:
-    """The coming round of :func:`power_law`'s schedule: (questions answered after it, survivors it keeps).
+    """The coming round of the default's schedule (:func:`search`): (questions answered after it, survivors it keeps).
 
     Survivors fall as a power of the questions answered: after ``m`` shared questions about
     ``survivors * (m / anchor) ** -alpha`` remain, where the anchor is where this round starts (the end
@@ -408,7 +426,7 @@ def _halving(
 ) -> SearchResult:
     """The elimination loop every strategy that cuts the pool round by round shares.
 
-    ``power``: :func:`power_law`'s schedule (:func:`_power_round`). Otherwise halving's: each round gets an
+    ``power``: the default's schedule (:func:`_power_round`). Otherwise halving's: each round gets an
     equal share of what is left over the rounds still planned (so budget left unspent by a capped
     round rolls over), split equally among the survivors; the first round gets at least
     ``first_share`` of the budget. Budget the later rounds could not spend (the last survivors run out
@@ -486,14 +504,18 @@ def _revive(answers: _Answers, survivors: list[Hashable], budget: int, result: S
 def search(candidates: Sequence[Hashable], queries: Sequence[Hashable], oracle: Oracle, budget: int, *, seed: int) -> SearchResult:
     """The default search (strategy ``adaptive``): the stable entry point for any outcome data.
 
-    Halving on shared query sets, in which the first round keeps every candidate tied at the cut-off
-    score (up to :data:`TIE_CAP` times the planned survivors) and every round drops those a paired
-    test puts clearly behind the leader (:data:`CUT_ALPHA`). ``oracle``
-    answers ``(candidate, query_ids)`` with 0/1 correctness; ``budget`` counts (candidate, query)
-    answers and is never exceeded; ``seed`` fixes the query order and tie-breaks (the result
-    carries it). Returns a :class:`SearchResult` (``pick``, ``spent``, ``rounds``, ``failures``).
+    Shared query sets. In pools of more than :data:`HALVING_UP_TO` candidates, a first screen of
+    :data:`FIRST_SCREEN` of each candidate's budget that cuts nobody, then survivors falling as a power
+    of the questions answered (:func:`_power_round`), and budget left once the last survivors have
+    answered every question completes the candidates cut last (:func:`_revive`); in smaller pools,
+    halving's schedule. In both, the first cut keeps every candidate tied at the cut-off score (up
+    to :data:`TIE_CAP` times the planned survivors) and every cut drops those a paired test puts
+    clearly behind the leader (:data:`CUT_ALPHA`). ``oracle`` answers ``(candidate, query_ids)``
+    with 0/1 correctness; ``budget`` counts (candidate, query) answers and is never exceeded;
+    ``seed`` fixes the query order and tie-breaks (the result carries it). Returns a
+    :class:`SearchResult` (``pick``, ``spent``, ``rounds``, ``failures``).
     """
-    return _adaptive(candidates, queries, oracle, budget, seed, "adaptive")
+    return _with_rules(candidates, queries, oracle, budget, seed, DEFAULT_STRATEGY, power=len(candidates) > HALVING_UP_TO)
 
 
 def search_in_order(candidates: Sequence[Hashable], queries: Sequence[Hashable], oracle: Oracle, budget: int, *, seed: int) -> SearchResult:
@@ -504,28 +526,23 @@ def search_in_order(candidates: Sequence[Hashable], queries: Sequence[Hashable],
     itself, so a real search cannot order unseen questions better than at random, and a fixed order
     would screen every run on the same first questions.
     """
-    return _adaptive(candidates, queries, oracle, budget, seed, "adaptive_in_order", shuffle=False)
+    return _with_rules(candidates, queries, oracle, budget, seed, f"{DEFAULT_STRATEGY}_in_order", shuffle=False,
+                       power=len(candidates) > HALVING_UP_TO)
 
 
-def power_law(candidates: Sequence[Hashable], queries: Sequence[Hashable], oracle: Oracle, budget: int, *, seed: int) -> SearchResult:
-    """The default's rules on a power-law schedule (strategy ``power_law``).
-
-    Shared query sets; a first screen of :data:`FIRST_SCREEN` of each candidate's budget that cuts
-    nobody, then survivors falling as a power of the questions answered (:func:`_power_round`); the
-    first cut keeps every candidate tied at the cut-off score and every cut drops those a paired test
-    puts clearly behind the leader, as in the default; budget left once the last survivors have
-    answered every question completes the candidates cut last (:func:`_revive`). Same arguments and
-    result as :func:`search`.
-    """
-    return _adaptive(candidates, queries, oracle, budget, seed, "power_law", power=True)
+def adaptive_halving(candidates: Sequence[Hashable], queries: Sequence[Hashable], oracle: Oracle, budget: int, *, seed: int) -> SearchResult:
+    """The default's rules on halving's schedule in every pool (strategy ``adaptive_halving``; the default
+    until the power-law schedule beat it in larger pools). Same arguments and result as :func:`search`."""
+    return _with_rules(candidates, queries, oracle, budget, seed, "adaptive_halving")
 
 
-def _adaptive(
+def _with_rules(
     candidates: Sequence[Hashable], queries: Sequence[Hashable], oracle: Oracle, budget: int, seed: int, strategy: str, *,
     shuffle: bool = True, power: bool = False,
 ) -> SearchResult:
-    """The default's rules, one body for :func:`search`, :func:`search_in_order` and :func:`power_law`,
-    so they differ in how the questions are ordered or how many survive each round only."""
+    """The default's cut rules (:func:`_adaptive_cut`), one body for :func:`search`, :func:`search_in_order`
+    and :func:`adaptive_halving`, so they differ in how the questions are ordered or how many survive
+    each round only."""
     return _halving(candidates, queries, oracle, budget, seed=seed, strategy=strategy, shared=True, first_keep=None,
                     keep_fraction=0.5, first_share=None, cut=_adaptive_cut(CUT_ALPHA), shuffle=shuffle, power=power)
 
@@ -605,7 +622,7 @@ def most_downloaded(
 
 
 BUDGETED: dict[str, Callable[..., SearchResult]] = {
-    "adaptive": search, "power_law": power_law, "aggressive": paper_schedule, "shared_halving": shared_halving, "halving": halving, "uniform": uniform,
+    DEFAULT_STRATEGY: search, "adaptive_halving": adaptive_halving, "aggressive": paper_schedule, "shared_halving": shared_halving, "halving": halving, "uniform": uniform,
 }
 """The budgeted strategies by name, each ``(candidates, queries, oracle, budget, *, seed)``."""
 STRATEGIES = (*BUDGETED, "exhaustive", "random", "most_downloaded")

@@ -13,7 +13,7 @@ from assets.gems.assets import gem_candidates, gem_leaderboard, gem_queries, gem
 from assets.gems.outcomes import EvaluationOracle
 from assets.gems.demo import summary_line
 from assets.gems.registry import register_base_model
-from assets.gems.search import STRATEGIES
+from assets.gems.search import DEFAULT_STRATEGY, STRATEGIES
 from assets.gems.tasks import SHIPPED_TASK, load_task_file
 from orchestration.resources import HubResource
 from orchestration.warehouse import Warehouse
@@ -55,7 +55,7 @@ def test_pipeline_finds_the_truly_best_checkpoint_and_records_failures(
     assert evaluated["hidden_gem"][0] and not evaluated.filter(evaluated["repo_id"] == "hubscope/tiny-adder")["hidden_gem"][0]
     picks = dict(warehouse.query("select strategy, pick from core.gem_picks").iter_rows())
     assert set(picks) == set(STRATEGIES)  # every strategy by default, as the demo runs them
-    assert picks["adaptive"] == picks["aggressive"] == truth and picks["most_downloaded"] == "hubscope/tiny-adder"
+    assert picks[DEFAULT_STRATEGY] == picks["adaptive_halving"] == picks["aggressive"] == truth and picks["most_downloaded"] == "hubscope/tiny-adder"
 
     failed = dict(warehouse.query("select model_id, reason from core.gem_failures").iter_rows())
     assert "trust_remote_code" in failed["mallory/tiny-adder-remote"]
@@ -67,9 +67,9 @@ def test_pipeline_finds_the_truly_best_checkpoint_and_records_failures(
 
     # 7 candidates x 200 queries, but the two broken ones answer nothing: exhaustive spends 5 x 200
     spent = dict(warehouse.query("select strategy, queries_spent from core.gem_picks").iter_rows())
-    assert spent["exhaustive"] == 5 * 200 and spent["adaptive"] <= 40 * 7
+    assert spent["exhaustive"] == 5 * 200 and spent[DEFAULT_STRATEGY] <= 40 * 7
     assert summary_line(warehouse, key).endswith(
-        f"the default search found it with {spent['adaptive']:,} queries, exhaustive evaluation spent 1,000")
+        f"the default search found it with {spent[DEFAULT_STRATEGY]:,} queries, exhaustive evaluation spent 1,000")
 
     assert warehouse.query("select distinct seed from core.gem_picks")["seed"].to_list() == [0]
 
@@ -109,9 +109,9 @@ def test_pipeline_finds_the_truly_best_checkpoint_and_records_failures(
     search = result.asset_materializations_for_node("core__gem_search")[0].metadata
     assert search["model_loads"].value == outcomes["model_id"].n_unique()
 
-    rounds = warehouse.query("select * from core.gem_rounds where strategy = 'adaptive' order by round")
+    rounds = warehouse.query("select * from core.gem_rounds where strategy = ? order by round", [DEFAULT_STRATEGY])
     assert rounds["round"].max() >= 1 and (rounds["ci_low"] <= rounds["accuracy"]).all()
-    spent = warehouse.query("select queries_spent, budget from core.gem_picks where strategy = 'adaptive'").row(0)
+    spent = warehouse.query("select queries_spent, budget from core.gem_picks where strategy = ?", [DEFAULT_STRATEGY]).row(0)
     assert spent[0] <= spent[1]
 
     # the token never lands in metadata, tables or logs

@@ -14,13 +14,14 @@ from assets.gems.search import (
     AllCandidatesFailed,
     CandidateFailed,
     CUT_ALPHA,
+    HALVING_UP_TO,
     _adaptive_cut,
     SearchResult,
     _Answers,
-    power_law,
     _next_reach,
     _power_round,
     _revive,
+    _with_rules,
     _round_step,
     exhaustive,
     halving,
@@ -49,6 +50,15 @@ def bernoulli_oracle(means: np.ndarray, n_queries: int, seed: int):
 
 def matrix_oracle(outcomes: np.ndarray):
     return lambda arm, ids: outcomes[arm, ids]
+
+
+def power_law(candidates, queries, oracle, budget: int, *, seed: int):
+    """The default's power-law schedule in a pool of any size (the default uses it above HALVING_UP_TO)."""
+    return _with_rules(candidates, queries, oracle, budget, seed, "power_law", power=True)
+
+
+RUNS = {**BUDGETED, "power_law": power_law}
+"""Every budgeted strategy, and the power-law schedule on its own."""
 
 
 def within(hits: int, trials: int, p: float, sigmas: float = 4.0) -> bool:
@@ -95,20 +105,20 @@ def test_two_bernoulli_arms_are_told_apart_as_often_as_the_binomial_says() -> No
 
 # --- budget -------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("name", sorted(BUDGETED))
+@pytest.mark.parametrize("name", sorted(RUNS))
 @pytest.mark.parametrize("n_arms,budget", [(7, 7), (50, 61), (50, 1234), (200, 5000), (3, 10_000)])
 def test_budget_is_never_exceeded_and_no_query_is_asked_twice(name: str, n_arms: int, budget: int) -> None:
     means = np.linspace(0.2, 0.9, n_arms)
     for seed in range(3):
         oracle, asked = bernoulli_oracle(means, 300, seed)
-        result = BUDGETED[name](list(range(n_arms)), np.arange(300), oracle, budget, seed=seed)
+        result = RUNS[name](list(range(n_arms)), np.arange(300), oracle, budget, seed=seed)
         assert result.spent == len(asked) <= budget
         assert len(set(asked)) == len(asked)
         assert result.rounds[-1].spent_total == result.spent
         assert result.seed == seed
 
 
-@pytest.mark.parametrize("name", ["adaptive", "power_law", "aggressive", "shared_halving", "halving"])
+@pytest.mark.parametrize("name", ["adaptive_halving", "power_law", "aggressive", "shared_halving", "halving"])
 def test_budget_the_last_rounds_cannot_use_is_given_to_earlier_rounds(name: str) -> None:
     """64 arms, 300 questions, 60 per arm: the final pair can use at most 600 answers, so an equal
     split over 6 rounds (640 each) would leave budget over. Everything must be spent unless every
@@ -116,7 +126,7 @@ def test_budget_the_last_rounds_cannot_use_is_given_to_earlier_rounds(name: str)
     candidates, so it may leave more than a rounding remainder, but only what cannot complete (answer
     the whole task for) any candidate it cut: that goes to the final comparison while it can."""
     oracle, asked = bernoulli_oracle(np.linspace(0.3, 0.8, 64), 300, 0)
-    result = BUDGETED[name](list(range(64)), np.arange(300), oracle, 64 * 60, seed=0)
+    result = RUNS[name](list(range(64)), np.arange(300), oracle, 64 * 60, seed=0)
     last = result.rounds[-1]
     left = 64 * 60 - result.spent
     assert left == 0 or last.queries_per_survivor == 300
@@ -145,20 +155,20 @@ def test_water_filling_gives_the_capped_rounds_share_to_the_others() -> None:
 
 # --- edge cases ------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("name", sorted(BUDGETED))
+@pytest.mark.parametrize("name", sorted(RUNS))
 def test_a_single_candidate_is_picked_without_spending(name: str) -> None:
     def oracle(*_):
         raise AssertionError("nothing to compare: no query may be asked")
 
-    result = BUDGETED[name](["only"], np.arange(100), oracle, 5000, seed=0)
+    result = RUNS[name](["only"], np.arange(100), oracle, 5000, seed=0)
     assert result.pick == "only" and result.spent == 0
 
 
-@pytest.mark.parametrize("name", ["adaptive", "power_law", "aggressive", "shared_halving", "halving"])
+@pytest.mark.parametrize("name", ["adaptive_halving", "power_law", "aggressive", "shared_halving", "halving"])
 def test_a_budget_just_above_the_pool_is_spent_and_the_pick_has_more_than_one_answer(name: str) -> None:
     """50 arms, 61 answers: one answer each, then the 11 left go to the best 11 so far."""
     oracle, asked = bernoulli_oracle(np.linspace(0.2, 0.9, 50), 100, 0)
-    result = BUDGETED[name](list(range(50)), np.arange(100), oracle, 61, seed=0)
+    result = RUNS[name](list(range(50)), np.arange(100), oracle, 61, seed=0)
     assert result.spent == len(asked) == 61
     assert sum(a == result.pick for a, _ in asked) >= 2
 
@@ -182,7 +192,7 @@ def test_impossible_searches_fail_before_any_evaluation(cands, queries, budget, 
 
 # --- failures --------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("name", sorted(BUDGETED))
+@pytest.mark.parametrize("name", sorted(RUNS))
 def test_failed_and_crashing_candidates_are_recorded_and_the_search_goes_on(name: str) -> None:
     means = np.array([0.5, 0.95, 0.4, 0.3, 0.2])
     base, _ = bernoulli_oracle(means, 400, 0)
@@ -194,7 +204,7 @@ def test_failed_and_crashing_candidates_are_recorded_and_the_search_goes_on(name
             raise KeyError("lm_head.weight")  # a bug in one model's code path, not a CandidateFailed
         return base(arm, ids)
 
-    result = BUDGETED[name]([0, 1, 2, 3, 4], np.arange(400), oracle, 1000, seed=0)
+    result = RUNS[name]([0, 1, 2, 3, 4], np.arange(400), oracle, 1000, seed=0)
     assert result.failures == {2: "no weights", 3: "unexpected KeyError: 'lm_head.weight'"}
     assert result.pick == 1
     assert all(2 not in r.survivors and 3 not in r.survivors for r in result.rounds)
@@ -324,28 +334,29 @@ def test_a_tie_at_the_cut_off_is_only_kept_at_the_first_cut() -> None:
     assert cut(*answered(outcomes, 4), 3, True) == 6  # the tie is kept up to twice the planned 3
 
 
-@pytest.mark.parametrize("name", ["adaptive", "power_law"])
+@pytest.mark.parametrize("name", ["adaptive_halving", "power_law"])
 def test_a_first_cut_tie_is_kept_in_a_whole_search(name: str) -> None:
-    """The same pool searched with 4 questions each, by the default and by power_law (its rules): the
+    """The same pool searched with 4 questions each, on halving's schedule and on the power law (the default's two): the
     first round that cuts anyone keeps everyone at its top score, and 2 and 3 (wrong on everything)
     are not picked."""
     outcomes = np.ones((10, 40), dtype=bool)
     outcomes[2:4, :] = False
     outcomes[0, 20:] = False
-    result = BUDGETED[name](list(range(10)), np.arange(40), matrix_oracle(outcomes), 10 * 4, seed=0)
+    result = RUNS[name](list(range(10)), np.arange(40), matrix_oracle(outcomes), 10 * 4, seed=0)
     first = next(r for r in result.rounds if len(r.kept) < len(r.survivors))
     scores = {e.candidate: e.correct for e in first.estimates}
     assert set(first.kept) >= {c for c, v in scores.items() if v == max(scores.values())}
     assert result.pick not in (2, 3)
 
 
-# --- power_law's schedule ------------------------------------------------------------------------
+# --- the default's schedule (power_law) -------------------------------------------------------------
 
-def test_rounds_double_the_questions_while_many_survive_and_grow_a_quarter_after() -> None:
-    """The first round asks the first screen; then 2x while more than COARSE_ABOVE (100) survive,
-    ceil(1.25x) (at least one more) once 100 or fewer do; never past the task."""
+def test_rounds_grow_the_questions_by_half_while_many_survive_and_a_quarter_after() -> None:
+    """The first round asks the first screen; then ceil(1.5x) while more than COARSE_ABOVE (100)
+    survive, ceil(1.25x) (at least one more) once 100 or fewer do; never past the task."""
     assert _next_reach(0, 1000, 3, 3000) == 3
-    assert _next_reach(6, 101, 3, 3000) == 12
+    assert _next_reach(6, 101, 3, 3000) == 9
+    assert _next_reach(5, 101, 3, 3000) == 8  # ceil(7.5)
     assert _next_reach(6, 100, 3, 3000) == 8  # ceil(7.5)
     assert _next_reach(2, 50, 3, 3000) == 3  # ceil(2.5)
     assert _next_reach(1, 50, 3, 3000) == 2
@@ -393,7 +404,7 @@ def test_budget_left_after_the_last_survivors_finish_completes_the_candidates_cu
 
 @pytest.mark.parametrize("n_arms,n_queries,budget", [(12, 30, 148), (64, 300, 64 * 60), (20, 40, 333)])
 def test_power_law_leaves_only_what_cannot_complete_a_candidate_it_cut(n_arms: int, n_queries: int, budget: int) -> None:
-    """Whatever the budget, power_law ends with everything spent, or with its last survivors through
+    """Whatever the budget, the power-law schedule ends with everything spent, or with its last survivors through
     the whole task and too little left to take any candidate it cut through the rest of it (the first
     case, 12 arms, needs the cut candidates completed to get there)."""
     oracle, asked = bernoulli_oracle(np.linspace(0.3, 0.8, n_arms), n_queries, 0)
@@ -404,8 +415,25 @@ def test_power_law_leaves_only_what_cannot_complete_a_candidate_it_cut(n_arms: i
                          and left < min(n_queries - answered[arm] for arm in answered if arm not in last.survivors))
 
 
-def test_the_first_round_screens_everyone_on_a_twentieth_of_their_budget() -> None:
-    """60 answers per candidate: the first round asks each of the 40 the same 3 questions, and cuts nobody."""
-    oracle, _ = bernoulli_oracle(np.linspace(0.3, 0.8, 40), 300, 0)
-    first = power_law(list(range(40)), np.arange(300), oracle, 40 * 60, seed=0).rounds[0]
-    assert (first.queries_per_survivor, first.spent, len(first.kept)) == (3, 120, 40)
+def test_the_first_round_screens_everyone_on_a_thirtieth_of_their_budget() -> None:
+    """60 answers per candidate: the first round asks each of the 40 the same 2 questions, and cuts
+    nobody; 50 per candidate: ceil(50 / 30) = 2 as well; 61: ceil(61 / 30) = 3."""
+    for per, screen in ((60, 2), (50, 2), (61, 3)):
+        oracle, _ = bernoulli_oracle(np.linspace(0.3, 0.8, 40), 300, 0)
+        first = power_law(list(range(40)), np.arange(300), oracle, 40 * per, seed=0).rounds[0]
+        assert (first.queries_per_survivor, first.spent, len(first.kept)) == (screen, 40 * screen, 40)
+
+
+def test_the_default_halves_pools_of_at_most_100_and_screens_larger_ones_first() -> None:
+    """60 answers per candidate. A pool of 100 is halved: its first round asks each candidate at least
+    an equal share over halving's 7 planned rounds (6,000 / 7 / 100: 8 questions; more, as the last
+    rounds are capped by the 300-question task) and keeps at most the 50 planned; a pool of 101 gets
+    the power law's first screen, 2 questions each, nobody cut, where adaptive_halving halves it too."""
+    oracle, _ = bernoulli_oracle(np.linspace(0.3, 0.8, HALVING_UP_TO), 300, 0)
+    first = search(list(range(HALVING_UP_TO)), np.arange(300), oracle, HALVING_UP_TO * 60, seed=0).rounds[0]
+    assert first.queries_per_survivor >= 8 and len(first.kept) <= 50
+    oracle, _ = bernoulli_oracle(np.linspace(0.3, 0.8, HALVING_UP_TO + 1), 300, 0)
+    first = search(list(range(HALVING_UP_TO + 1)), np.arange(300), oracle, (HALVING_UP_TO + 1) * 60, seed=0).rounds[0]
+    assert (first.queries_per_survivor, len(first.kept)) == (2, HALVING_UP_TO + 1)
+    halved = RUNS["adaptive_halving"](list(range(HALVING_UP_TO + 1)), np.arange(300), oracle, (HALVING_UP_TO + 1) * 60, seed=0)
+    assert halved.rounds[0].queries_per_survivor >= 8 and len(halved.rounds[0].kept) <= 51

@@ -67,3 +67,14 @@ def test_the_item_parameters_are_those_the_answers_were_drawn_from() -> None:
 def test_a_simulated_pool_carries_its_item_parameters() -> None:
     pool = simulated_pool("mistral_7b", 30, 500, 2, structure="clusters")
     assert pool.items is not None and pool.items.difficulty.shape == (500,) and pool.items.ability.shape == (30,)
+
+
+def test_the_ordered_search_runs_the_defaults_schedule() -> None:
+    """It is the default asked in a given order, so it switches schedule where the default does: a
+    pool of 120 gets the power law's first screen (2 questions each at 60 per candidate, nobody cut),
+    a pool of 40 is halved (a first round of more questions that cuts)."""
+    for n, screen in ((120, True), (40, False)):
+        outcomes = np.random.default_rng(3).random((n, 300)) < np.linspace(0.3, 0.8, n)[:, None]
+        for run in (search, search_in_order):
+            first = run(list(range(n)), np.arange(300), lambda c, ids: outcomes[c, ids], n * 60, seed=0).rounds[0]
+            assert ((first.queries_per_survivor, len(first.kept)) == (2, n)) == screen
