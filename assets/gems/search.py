@@ -54,12 +54,12 @@ FIRST_SHARE = 0.3
 not fund its first round: it keeps the ties instead, which costs nothing where answers are less
 alike (at 65% agreement the funded screen lost 15 points of P(top 1%) on pools of 1,000, docs/gems.md)."""
 CUT_ALPHA = 0.05
-"""The default and ``adaptive_halving``: a candidate is dropped early only when a paired test puts it behind the leader at
-this level after a Bonferroni correction over the round's survivors (so the true best, which can
-trail a lucky leader, is rarely among the dropped)."""
+"""The default and ``adaptive_halving``: a candidate is dropped early only when a paired test puts it
+behind the leader at this level after a Bonferroni correction over the round's survivors (so the
+true best, which can trail a lucky leader, is rarely among the dropped)."""
 TIE_CAP = 2.0
-"""The default and ``adaptive_halving``: the first cut keeps everyone tied at the cut-off score, up to this many times the
-planned survivors (tuning seeds, never the reported ones: docs/gems.md)."""
+"""The default and ``adaptive_halving``: the first cut keeps everyone tied at the cut-off score, up to
+this many times the planned survivors (tuning seeds, never the reported ones: docs/gems.md)."""
 FIRST_SCREEN = 2 / 60
 """The default's first round asks every candidate this share of its per-candidate budget (at least one
 question) and cuts nobody: 2 questions at 60 per model. With the schedule's rank cuts alone (tuning
@@ -71,10 +71,10 @@ cut's tie rule partly mends (gem-skewed pools of 100)."""
 HALVING_UP_TO = 100
 """The default searches pools of at most this many candidates on halving's schedule, larger ones on the
 power-law schedule. The power law pays where a dense top must be screened out of many candidates
-(pools of 300 and 1,000 below 91% agreement, docs/gems.md); in pools of 100 it was never ahead and
-cost more loads: on tuning seeds 7200-7399 it lost the lone gem of gem-skewed pools more often
-(88.0% against 92.5%, significant), and its first form ranked worse than shared halving at 65%
-agreement."""
+(pools of 300 and 1,000: ahead of halving's schedule in seven of 16 cells, behind in one,
+docs/gems.md). In pools of 100 it was never significantly ahead, at 2.7-2.9x the loads: on tuning
+seeds 7200-7399 it lost the lone gem of gem-skewed pools more often (88.0% against 92.5%), and on
+the reported seeds it lost two cells (the switch was made after seeing them)."""
 COARSE_ABOVE = 100
 """While more candidates than this survive, each round grows the shared questions :data:`COARSE_GROWTH`
 times; below it, :data:`FINE_GROWTH` times. Every round loads its survivors again, which the query
@@ -301,8 +301,8 @@ def _planned_cut(answers: _Answers, ranked: list[Hashable], planned: int, first_
 
 
 def _adaptive_cut(alpha: float, tie_cap: float = TIE_CAP) -> Cut:
-    """The cut of the default and of :func:`adaptive_halving`: the planned number, except that the first cut never
-    splits a tie and a clear loser is never kept.
+    """The cut of the default and of :func:`adaptive_halving`: the planned number, except that the first
+    cut never splits a tie and a clear loser is never kept.
 
     1. At the first cut, ties at the cut-off stay: on its few shared questions scores are small
        integers and dozens of candidates share the cut-off score, so cutting inside that tie is a
@@ -364,9 +364,9 @@ def _round_step(plan: list[int], remaining: int, room: int, floor: int = 0) -> i
 
 
 def _next_reach(reach: int, survivors: int, first: int, n_queries: int) -> int:
-    """Shared questions each survivor will have answered after the coming round (the default's schedule): the
-    first screen, then :data:`COARSE_GROWTH` times as many per round while many survive, :data:`FINE_GROWTH`
-    times once few do."""
+    """Shared questions each survivor will have answered after the coming round (the default's schedule):
+    the first screen, then :data:`COARSE_GROWTH` times as many per round while many survive,
+    :data:`FINE_GROWTH` times once few do."""
     if reach == 0:
         return min(first, n_queries)
     growth = COARSE_GROWTH if survivors > COARSE_ABOVE else FINE_GROWTH
@@ -374,7 +374,7 @@ def _next_reach(reach: int, survivors: int, first: int, n_queries: int) -> int:
 
 
 def _power_round(survivors: int, reach: int, remaining: int, n_queries: int, first: int) -> tuple[int, int]:
-    """The coming round of the default's schedule (:func:`search`): (questions answered after it, survivors it keeps).
+    """The coming round of the power-law schedule: (questions answered after it, survivors it keeps).
 
     Survivors fall as a power of the questions answered: after ``m`` shared questions about
     ``survivors * (m / anchor) ** -alpha`` remain, where the anchor is where this round starts (the end
@@ -515,7 +515,8 @@ def search(candidates: Sequence[Hashable], queries: Sequence[Hashable], oracle: 
     ``seed`` fixes the query order and tie-breaks (the result carries it). Returns a
     :class:`SearchResult` (``pick``, ``spent``, ``rounds``, ``failures``).
     """
-    return _with_rules(candidates, queries, oracle, budget, seed, DEFAULT_STRATEGY, power=len(candidates) > HALVING_UP_TO)
+    return _with_rules(candidates, queries, oracle, budget, seed, DEFAULT_STRATEGY,
+                       power=len(candidates) > HALVING_UP_TO)
 
 
 def search_in_order(candidates: Sequence[Hashable], queries: Sequence[Hashable], oracle: Oracle, budget: int, *, seed: int) -> SearchResult:
@@ -622,7 +623,8 @@ def most_downloaded(
 
 
 BUDGETED: dict[str, Callable[..., SearchResult]] = {
-    DEFAULT_STRATEGY: search, "adaptive_halving": adaptive_halving, "aggressive": paper_schedule, "shared_halving": shared_halving, "halving": halving, "uniform": uniform,
+    DEFAULT_STRATEGY: search, "adaptive_halving": adaptive_halving, "aggressive": paper_schedule,
+    "shared_halving": shared_halving, "halving": halving, "uniform": uniform,
 }
 """The budgeted strategies by name, each ``(candidates, queries, oracle, budget, *, seed)``."""
 STRATEGIES = (*BUDGETED, "exhaustive", "random", "most_downloaded")
