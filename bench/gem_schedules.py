@@ -8,7 +8,7 @@ bench's own pools of 1,000 (``bench/gems.py``'s :func:`pool_for`, the same seeds
 few and the median. The best is chosen on the very pools it is scored on, which flatters it: where
 even it falls short of a target, no schedule of the family meets that target on these pools
 (docs/gems.md, "Schedules cannot close the gap"). Cuts are by rank alone (ties at random): neither
-the default's tie and clear-loser rules nor ``power_law``'s budget re-planning.
+the default's tie and clear-loser rules nor its power law's budget re-planning.
 
 Two families, each spending the whole budget (1/50 of exhaustive) unless its last survivors run out
 of questions:
