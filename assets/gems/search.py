@@ -364,7 +364,7 @@ def _round_step(plan: list[int], remaining: int, room: int, floor: int = 0) -> i
 
 
 def _next_reach(reach: int, survivors: int, first: int, n_queries: int) -> int:
-    """Shared questions each survivor will have answered after the coming round (the default's schedule):
+    """Shared questions each survivor will have answered after the coming round (the power-law schedule):
     the first screen, then :data:`COARSE_GROWTH` times as many per round while many survive,
     :data:`FINE_GROWTH` times once few do."""
     if reach == 0:
@@ -426,7 +426,7 @@ def _halving(
 ) -> SearchResult:
     """The elimination loop every strategy that cuts the pool round by round shares.
 
-    ``power``: the default's schedule (:func:`_power_round`). Otherwise halving's: each round gets an
+    ``power``: the power-law schedule (:func:`_power_round`). Otherwise halving's: each round gets an
     equal share of what is left over the rounds still planned (so budget left unspent by a capped
     round rolls over), split equally among the survivors; the first round gets at least
     ``first_share`` of the budget. Budget the later rounds could not spend (the last survivors run out
@@ -515,8 +515,7 @@ def search(candidates: Sequence[Hashable], queries: Sequence[Hashable], oracle: 
     ``seed`` fixes the query order and tie-breaks (the result carries it). Returns a
     :class:`SearchResult` (``pick``, ``spent``, ``rounds``, ``failures``).
     """
-    return _with_rules(candidates, queries, oracle, budget, seed, DEFAULT_STRATEGY,
-                       power=len(candidates) > HALVING_UP_TO)
+    return _default(candidates, queries, oracle, budget, seed, DEFAULT_STRATEGY)
 
 
 def search_in_order(candidates: Sequence[Hashable], queries: Sequence[Hashable], oracle: Oracle, budget: int, *, seed: int) -> SearchResult:
@@ -527,7 +526,16 @@ def search_in_order(candidates: Sequence[Hashable], queries: Sequence[Hashable],
     itself, so a real search cannot order unseen questions better than at random, and a fixed order
     would screen every run on the same first questions.
     """
-    return _with_rules(candidates, queries, oracle, budget, seed, f"{DEFAULT_STRATEGY}_in_order", shuffle=False,
+    return _default(candidates, queries, oracle, budget, seed, f"{DEFAULT_STRATEGY}_in_order", shuffle=False)
+
+
+def _default(
+    candidates: Sequence[Hashable], queries: Sequence[Hashable], oracle: Oracle, budget: int, seed: int, strategy: str, *,
+    shuffle: bool = True,
+) -> SearchResult:
+    """The default's rules on the schedule its pool size calls for (:data:`HALVING_UP_TO`), in one
+    place for :func:`search` and :func:`search_in_order`."""
+    return _with_rules(candidates, queries, oracle, budget, seed, strategy, shuffle=shuffle,
                        power=len(candidates) > HALVING_UP_TO)
 
 
@@ -541,9 +549,8 @@ def _with_rules(
     candidates: Sequence[Hashable], queries: Sequence[Hashable], oracle: Oracle, budget: int, seed: int, strategy: str, *,
     shuffle: bool = True, power: bool = False,
 ) -> SearchResult:
-    """The default's cut rules (:func:`_adaptive_cut`), one body for :func:`search`, :func:`search_in_order`
-    and :func:`adaptive_halving`, so they differ in how the questions are ordered or how many survive
-    each round only."""
+    """The default's cut rules (:func:`_adaptive_cut`), one body for the default and :func:`adaptive_halving`,
+    so they differ in how the questions are ordered or how many survive each round only."""
     return _halving(candidates, queries, oracle, budget, seed=seed, strategy=strategy, shared=True, first_keep=None,
                     keep_fraction=0.5, first_share=None, cut=_adaptive_cut(CUT_ALPHA), shuffle=shuffle, power=power)
 

@@ -349,7 +349,7 @@ def test_a_first_cut_tie_is_kept_in_a_whole_search(name: str) -> None:
     assert result.pick not in (2, 3)
 
 
-# --- the default's schedule (power_law) -------------------------------------------------------------
+# --- the power-law schedule (the default's above HALVING_UP_TO) ---------------------------------------
 
 def test_rounds_grow_the_questions_by_half_while_many_survive_and_a_quarter_after() -> None:
     """The first round asks the first screen; then ceil(1.5x) while more than COARSE_ABOVE (100)
