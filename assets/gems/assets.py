@@ -14,7 +14,6 @@ from pydantic import Field
 
 from assets.gems import pool as pool_mod
 from assets.gems.leaderboard import accuracy_vs_downloads, build_leaderboard, top_agreement
-from assets.gems.outcomes import EvaluationOracle
 from assets.gems.registry import base_repo_id
 from assets.gems.search import (
     BUDGETED, DEFAULT_STRATEGY, FIRST_KEEP, FIRST_SHARE, STRATEGIES, SearchResult, exhaustive, most_downloaded, paper_schedule, random_pick,
@@ -176,6 +175,10 @@ def gem_search(context: dg.AssetExecutionContext, config: SearchConfig, warehous
     seed = secrets.randbits(31) if config.seed is None else config.seed
     context.log.info(f"search seed {seed} (set 'seed: {seed}' in the run config to repeat this run)")
     order = [n for n in config.strategies if n not in UNEVALUATED] + [n for n in config.strategies if n in UNEVALUATED]
+    # Imported here, not at the top: it brings torch (1.5 s), and every process that loads the code
+    # location (each step's subprocess, the CLI, the webserver) would pay it for this one asset.
+    from assets.gems.outcomes import EvaluationOracle
+
     oracle = EvaluationOracle(warehouse, task, dict(zip(cands, cands_frame["sha"], strict=True)), hub.endpoint, hub.token,
                               config.cache_dir, config.batch_size, resident_share=config.resident_share,
                               on_chunk=lambda m, n: context.log.debug(f"{m}: {n} answers stored"))

@@ -32,13 +32,14 @@ import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
-
-import openai
 
 from assets.label.commit_text import CommitText
 from assets.label.taxonomy import Taxonomy, load_taxonomy
+
+if TYPE_CHECKING:  # imported where a client is made: every process that loads the code location
+    import openai  # (each step's subprocess, the CLI) would otherwise pay its 0.5 s
 
 SYSTEM_PROMPT = """You label commits of machine-learning model repositories: upstream GitHub repositories \
 (training code, scripts, configs) and Hugging Face Hub model repositories (weights, model cards, \
@@ -167,6 +168,8 @@ def safe_url(url: str) -> str:
 def make_client(base_url: str, api_key: str | None, settings: LLMSettings) -> openai.OpenAI:
     """The real ``openai`` client. Servers that need no key (Ollama, vLLM) still get a placeholder,
     because the client refuses to start without one."""
+    import openai
+
     return openai.OpenAI(
         base_url=base_url, api_key=api_key or "not-needed", max_retries=settings.max_retries, timeout=settings.timeout_s
     )
@@ -319,6 +322,8 @@ class LLMLabeller:
 
     def _ask(self, items: dict[str, CommitText]) -> tuple[str | None, tuple[int, int]]:
         """One chat completion for ``items`` (id -> commit): the answer text and token usage."""
+        import openai  # loaded already by the client (make_client); here for its exception types
+
         user = json.dumps([c.prompt_item(i) for i, c in items.items()], ensure_ascii=False)
         kwargs: dict[str, Any] = {}
         if self.settings.structured_output:

@@ -9,7 +9,7 @@ import dagster as dg
 import polars as pl
 from pydantic import Field
 
-from assets.sync import plots, statistics
+from assets.sync import statistics
 from assets.sync.classify import ClassifyOptions, classify
 from assets.sync.queries import refresh_table
 from orchestration.partitions import FAMILIES
@@ -77,6 +77,8 @@ def sync_families(context: dg.AssetExecutionContext, config: SyncConfig, warehou
         "options": dg.MetadataValue.json({k: str(v) for k, v in asdict(config.options()).items()}),
     }
     if result.periods.height:
+        from assets.sync import plots  # matplotlib (0.75 s) only in the step that draws
+
         extra["periods"] = dg.MetadataValue.md(plots.family_periods(result.periods, row))
     return dg.MaterializeResult(metadata=_metadata(rows, **extra))
 
@@ -173,7 +175,13 @@ def refresh_study(warehouse: Warehouse) -> dict[str, int]:
     return rows
 
 
-_EXTRA = {"sync_rq2_patterns": lambda frame: {"distribution": dg.MetadataValue.md(plots.pattern_distribution(frame))}}
+def _distribution(frame: pl.DataFrame) -> dict[str, object]:
+    from assets.sync import plots  # matplotlib (0.75 s) only in the step that draws
+
+    return {"distribution": dg.MetadataValue.md(plots.pattern_distribution(frame))}
+
+
+_EXTRA = {"sync_rq2_patterns": _distribution}
 
 SYNC_ASSETS = [
     sync_families,

@@ -11,7 +11,6 @@ import math
 
 import numpy as np
 import polars as pl
-import scikit_posthocs
 from scipy.stats import chi2_contingency, chisquare, kruskal
 from scipy.stats.contingency import association
 
@@ -102,6 +101,8 @@ def handoff_tests(handoffs: pl.DataFrame) -> pl.DataFrame:
     ``handoffs`` has pattern, direction ('github->hub' / 'hub->github') and days. Each direction is
     tested alone and pooled ('*'). Patterns with fewer than 2 hand-offs are left out of a test.
     """
+    import scikit_posthocs  # with pandas and matplotlib 0.75 s: only the step that runs Dunn's test pays
+
     records: list[dict[str, object]] = []
     subsets = [("*", handoffs)] + [(d, handoffs.filter(pl.col("direction") == d))
                                    for d in sorted(handoffs["direction"].unique().to_list())]
